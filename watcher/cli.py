@@ -1,0 +1,352 @@
+"""The command line: parses arguments, calls the library, prints. No logic lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from watcher import __version__
+from watcher.app import open_store, poll_once, run_daemon
+from watcher.config import Config, load_config, parse_duration
+from watcher.errors import WatcherError
+from watcher.fetch import Fetcher
+from watcher.logs import setup_logging
+from watcher.models import Outcome, PollReport
+from watcher.parse import parse_feed
+from watcher.pipeline import utcnow
+from watcher.sources import feed_sources, write_opml
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        func
+    )
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """An ISO date or datetime, or an age such as '7d' or '12h'."""
+    if value is None:
+        return None
+    if re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]\s*", value):
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD, an ISO datetime or an age like '7d'"
+        ) from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+class Context:
+    def __init__(self, config_path: Path | None, log_level: str) -> None:
+        self.config_path = config_path
+        self.log_level = log_level
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            setup_logging(self.log_level, secrets=_secret_values(self._config))
+        return self._config
+
+
+def _secret_values(config: Config) -> list[str]:
+    import os
+
+    names = [config.smtp.password_env] + [s.secret_env for s in config.subscribers]
+    return [os.environ[n] for n in names if n and os.environ.get(n)]
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+class WatcherGroup(click.Group):
+    """Turns WatcherError into one clear line on stderr and a non-zero exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except WatcherError as exc:
+            from watcher.errors import ConfigError
+
+            for line in str(exc).splitlines():
+                err.print(f"[bold red]error:[/] {line}", highlight=False, markup=True)
+            ctx.exit(2 if isinstance(exc, ConfigError) else 1)
+
+
+@click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="WATCHER_CONFIG",
+    help="Config file (default: config/watcher.toml; env WATCHER_CONFIG).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="How much to log on stderr.",
+)
+@click.version_option(__version__, prog_name="watcher")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
+    """Watch news feeds for one topic and alert people when something relevant appears."""
+    ctx.obj = Context(config_path, log_level.upper())
+
+
+@cli.command()
+@pass_context
+def run(ctx: Context) -> None:
+    """Run the daemon: poll due feeds, classify, alert; stop with Ctrl-C or SIGTERM."""
+    run_daemon(ctx.config)
+
+
+def _poll_summary(reports: Sequence[PollReport]) -> dict[str, int]:
+    def count(*outcomes: Outcome) -> int:
+        return sum(1 for r in reports if r.outcome in outcomes)
+
+    return {
+        "feeds_polled": len(reports),
+        "updated": count(Outcome.NEW_CONTENT),
+        "not_modified": count(Outcome.NOT_MODIFIED),
+        "failed": count(Outcome.ERROR, Outcome.RATE_LIMITED, Outcome.GONE),
+        "gone": count(Outcome.GONE),
+        "new_articles": sum(r.new_articles for r in reports),
+        "bytes": sum(r.bytes_transferred for r in reports),
+    }
+
+
+@cli.command()
+@click.option("--all", "everything", is_flag=True, help="Poll every feed, due or not.")
+@json_option
+@pass_context
+def poll(ctx: Context, everything: bool, as_json: bool) -> None:
+    """Poll the due feeds once and print what happened (exit 0 even if some feeds fail)."""
+    config = ctx.config
+    if as_json or not sys.stderr.isatty():
+        reports = poll_once(config, everything=everything)
+    else:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("polling", total=None)
+            reports = poll_once(
+                config,
+                everything=everything,
+                on_start=lambda n: progress.update(task, total=n),
+                on_done=lambda _r: progress.advance(task),
+            )
+    summary = _poll_summary(reports)
+    if as_json:
+        emit_json(summary)
+        return
+    table = Table("feed", "outcome", "entries", "new", "message")
+    for r in sorted(reports, key=lambda r: (r.outcome == Outcome.NEW_CONTENT, r.name)):
+        table.add_row(r.name, r.outcome.value, str(r.entries), str(r.new_articles), r.message or "")
+    out.print(table)
+    out.print(
+        f"{summary['feeds_polled']} feeds polled: {summary['updated']} updated, "
+        f"{summary['not_modified']} not modified, {summary['failed']} failed; "
+        f"{summary['new_articles']} new articles",
+        highlight=False,
+    )
+
+
+@cli.group()
+def feeds() -> None:
+    """List, export and check the configured feeds."""
+
+
+@feeds.command("list")
+@json_option
+@pass_context
+def feeds_list(ctx: Context, as_json: bool) -> None:
+    """List the feeds from the config and its OPML file."""
+    sources = feed_sources(ctx.config)
+    if as_json:
+        emit_json([{"name": s.name, "url": s.url, "interval": s.interval} for s in sources])
+        return
+    table = Table("name", "url", "interval")
+    for s in sources:
+        table.add_row(s.name, s.url, _duration(s.interval))
+    out.print(table)
+
+
+@feeds.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+@pass_context
+def feeds_export(ctx: Context, output: Path | None) -> None:
+    """Write the feeds as OPML 2.0 (to stdout, or to --output)."""
+    document = write_opml(feed_sources(ctx.config))
+    if output is None:
+        click.echo(document, nl=False)
+    else:
+        output.write_text(document, encoding="utf-8")
+
+
+@feeds.command("check")
+@click.argument("url")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@json_option
+@pass_context
+def feeds_check(ctx: Context, url: str, limit: int, as_json: bool) -> None:
+    """Fetch URL once and show what would be stored, without storing anything."""
+    from watcher.config import check_http_url
+    from watcher.decide import after_parse, read_fetch
+
+    try:
+        url = check_http_url(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from exc
+    config = ctx.config
+
+    async def fetch() -> Any:
+        async with Fetcher(config.polling) as fetcher:
+            return await fetcher.fetch(url)
+
+    result = asyncio.run(fetch())
+    now = utcnow()
+    reply = read_fetch(result, now)
+    parsed = None
+    if reply.outcome is Outcome.NEW_CONTENT:
+        parsed = parse_feed(result.body, result.headers, result.final_url, url, now)
+        reply = after_parse(reply, parsed)
+    entries = parsed.entries if parsed and not parsed.error else ()
+    report = {
+        "url": url,
+        "final_url": result.final_url,
+        "http_status": result.status,
+        "outcome": reply.outcome.value,
+        "message": reply.message,
+        "format": parsed.format if parsed else None,
+        "title": parsed.title if parsed else None,
+        "warning": parsed.warning if parsed else None,
+        "entries": len(entries),
+        "sample": [
+            {
+                "title": e.title,
+                "url": e.url,
+                "published": e.published.isoformat() if e.published else None,
+                "language": e.language,
+                "text": e.text[:200],
+            }
+            for e in entries[:limit]
+        ],
+    }
+    if as_json:
+        emit_json(report)
+        return
+    out.print(
+        f"{url} → HTTP {result.status or '-'} {reply.outcome.value}"
+        f"{': ' + reply.message if reply.message else ''}",
+        highlight=False,
+    )
+    if parsed and not parsed.error:
+        out.print(f"{parsed.format}: {parsed.title or '(untitled)'}, {len(entries)} entries")
+        table = Table("published", "title", "url")
+        for item in report["sample"]:
+            table.add_row(item["published"] or "(none)", item["title"], item["url"] or "")
+        out.print(table)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _ago(value: str | None, now: datetime) -> str:
+    if not value:
+        return "never"
+    moment = datetime.fromisoformat(value)
+    delta = (now - moment).total_seconds()
+    words = _duration(round(abs(delta) / 60) * 60 or 60)
+    return f"{words} ago" if delta >= 0 else f"in {words}"
+
+
+@cli.command()
+@json_option
+@pass_context
+def status(ctx: Context, as_json: bool) -> None:
+    """Per-feed health: last success, last error, error count, next poll, article count."""
+    with open_store(ctx.config) as store:
+        rows = store.feed_status()
+        extra = _status_extras(store)
+    if as_json:
+        emit_json({"feeds": rows, **extra})
+        return
+    now = utcnow()
+    table = Table("feed", "status", "last success", "errors", "last error", "next poll", "articles")
+    for row in rows:
+        state = (row["disabled_reason"] and "disabled") or (row["gone_reason"] and "gone")
+        state = state or row["last_status"] or "new"
+        next_poll = "—" if row["gone_reason"] or row["disabled_reason"] else row["next_poll_at"]
+        table.add_row(
+            row["name"],
+            state,
+            _ago(row["last_success_at"], now),
+            str(row["error_count"]),
+            row["last_error"] or "",
+            _ago(next_poll, now) if next_poll != "—" else next_poll,
+            str(row["articles"]),
+        )
+    out.print(table)
+    for key, value in extra.items():
+        out.print(f"{key.replace('_', ' ')}: {value}", highlight=False)
+
+
+def _status_extras(store: Any) -> dict[str, Any]:
+    extras: dict[str, Any] = {"articles": store.article_count()}
+    hook = getattr(store, "queue_summary", None)
+    if hook is not None:
+        extras.update(hook())
+    return extras
+
+
+@cli.command()
+@click.option("--search", "text", help="Full-text search in titles and text.")
+@click.option("--since", help="Only articles published since (YYYY-MM-DD or an age like 7d).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@json_option
+@pass_context
+def articles(ctx: Context, text: str | None, since: str | None, limit: int, as_json: bool) -> None:
+    """List stored articles, newest first."""
+    since_at = parse_since(since)
+    with open_store(ctx.config, sync=False) as store:
+        rows = store.search_articles(text, since_at, limit)
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("id", "published", "feed", "title")
+    for row in rows:
+        table.add_row(str(row["id"]), row["published"][:16], row["feed_name"], row["title"])
+    out.print(table)
+
+
+def main() -> None:
+    cli(prog_name="watcher")

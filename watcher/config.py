@@ -1,0 +1,300 @@
+"""TOML + environment → frozen, validated configuration. Passed in, never global."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from watcher.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/watcher.toml")
+CONFIG_ENV = "WATCHER_CONFIG"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 1024,
+    "mib": 2**20,
+    "gib": 2**30,
+}
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '15m', '2h', '1d' or a number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '15m', '2h' or a number of seconds")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(
+                f"invalid duration {value!r}; use a number with a unit s, m, h or d, e.g. '15m'"
+            )
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration {value!r} must be positive, e.g. '15m'")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    """'10MB', '512KiB' or a number of bytes → bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError(f"invalid size {value!r}; use bytes or a unit, e.g. '10MB'")
+        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size <= 0:
+        raise ValueError(f"size {value!r} must be positive, e.g. '10MB'")
+    return size
+
+
+def check_http_url(value: Any) -> str:
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"invalid URL {value!r}; use an absolute http:// or https:// URL")
+    return text
+
+
+def check_timezone(value: Any) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin' or 'UTC'"
+        ) from exc
+    return str(value)
+
+
+def check_env_name(value: Any) -> str:
+    text = str(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        raise ValueError(
+            f"{value!r} is not an environment variable name; name the variable, not the secret"
+        )
+    return text
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+HttpUrl = Annotated[str, BeforeValidator(check_http_url)]
+TimeZone = Annotated[str, BeforeValidator(check_timezone)]
+EnvName = Annotated[str, BeforeValidator(check_env_name)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StorageConfig(Section):
+    path: Path = Field(
+        Path("../data/watcher.db"),
+        description="SQLite database file; relative paths are relative to the config file.",
+    )
+
+
+class PollingConfig(Section):
+    concurrency: int = Field(64, ge=1, le=1000, description="Feeds fetched at the same time.")
+    per_host: int = Field(4, ge=1, le=100, description="Feeds fetched at the same time per host.")
+    connect_timeout: Duration = Field(10.0, description="Time allowed to open a connection.")
+    read_timeout: Duration = Field(30.0, description="Time allowed between two received chunks.")
+    deadline: Duration = Field(60.0, description="Total time allowed for one fetch, body included.")
+    max_body: Size = Field(10_000_000, description="Largest decoded feed body accepted.")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed per fetch.")
+    max_stretch: Duration = Field(
+        4 * 3600.0, description="Upper bound when <ttl> or Cache-Control stretch a feed's interval."
+    )
+    max_backoff: Duration = Field(
+        24 * 3600.0, description="Longest wait between retries of a failing feed."
+    )
+    tick: Duration = Field(15.0, description="How often the daemon looks for due feeds.")
+    parse_workers: int = Field(
+        0, ge=0, le=64, description="Processes that parse and classify; 0 means one per CPU."
+    )
+
+
+class FeedConfig(Section):
+    url: HttpUrl = Field(description="The feed's address (RSS, Atom or JSON Feed).")
+    name: str | None = Field(None, description="A display name; defaults to the URL's host.")
+    interval: Duration = Field(15 * 60.0, description="How often to poll this feed.")
+
+
+class TopicConfig(Section):
+    path: Path = Field(Path("topic.toml"), description="The topic definition file.")
+    seeds: Path = Field(Path("../seeds"), description="Folder of seed articles (*.txt).")
+    threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="Score at or above which an article is relevant."
+    )
+
+
+class SmtpConfig(Section):
+    host: str = Field("localhost", description="SMTP server host.")
+    port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    from_: str = Field(
+        "watcher@localhost", alias="from", description="Sender address of every email."
+    )
+    security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="Transport security: starttls, ssl or none."
+    )
+    username: str | None = Field(None, description="Login name, if the server wants one.")
+    password_env: EnvName | None = Field(
+        None, description="Environment variable holding the SMTP password."
+    )
+    timeout: Duration = Field(30.0, description="Time allowed for one SMTP conversation.")
+
+
+class SubscriberConfig(Section):
+    name: str = Field(description="Unique name of the subscriber.")
+    email: str | None = Field(None, description="Email address (the email channel).")
+    webhook: HttpUrl | None = Field(None, description="Webhook URL (the webhook channel).")
+    secret_env: EnvName | None = Field(
+        None, description="Environment variable holding the webhook signing secret (whsec_…)."
+    )
+    format: Literal["json", "slack"] = Field("json", description="Webhook body: json or slack.")
+    mode: Literal["immediate", "digest"] = Field("immediate", description="immediate or digest.")
+    digest: str = Field("daily 08:00", description="Digest schedule: 'daily HH:MM' or a cron line.")
+    timezone: TimeZone = Field("UTC", description="Time zone of the digest schedule.")
+    send_empty: bool = Field(False, description="Send a digest even when it has no article.")
+    min_score: float | None = Field(
+        None, ge=0.0, le=1.0, description="Lowest score to notify; default: the topic threshold."
+    )
+    aspects: tuple[str, ...] = Field((), description="Only these aspects (empty: all).")
+    languages: tuple[str, ...] = Field((), description="Only these languages (empty: all).")
+    feeds: tuple[str, ...] = Field((), description="Only these feed names or URLs (empty: all).")
+    ops: bool = Field(False, description="Also receive feed health alerts.")
+
+    @model_validator(mode="after")
+    def _one_channel(self) -> SubscriberConfig:
+        if (self.email is None) == (self.webhook is None):
+            raise ValueError(
+                f"subscriber {self.name!r} needs exactly one channel: set email or webhook"
+            )
+        return self
+
+
+class DeliveryConfig(Section):
+    max_attempts: int = Field(12, ge=1, le=100, description="Attempts before a message is dead.")
+    base_backoff: Duration = Field(30.0, description="Wait after the first failed attempt.")
+    max_backoff: Duration = Field(6 * 3600.0, description="Longest wait between two attempts.")
+    tick: Duration = Field(2.0, description="How often the daemon looks for due messages.")
+
+
+class HealthConfig(Section):
+    failing_after: Duration = Field(
+        6 * 3600.0, description="Tell ops subscribers when a feed has failed this long."
+    )
+    silent_factor: float = Field(
+        10.0, gt=1.0, description="Silent alert after this many times the usual gap between items."
+    )
+    silent_min: Duration = Field(
+        3 * 86400.0, description="Never call a feed silent before this long without a new item."
+    )
+
+
+class Config(Section):
+    opml: Path | None = Field(None, description="An OPML 2.0 file listing more feeds.")
+    storage: StorageConfig = Field(default_factory=StorageConfig, description="Where data lives.")
+    polling: PollingConfig = Field(
+        default_factory=PollingConfig, description="How feeds are polled."
+    )
+    feeds: tuple[FeedConfig, ...] = Field((), description="The feeds to watch.")
+    topic: TopicConfig = Field(default_factory=TopicConfig, description="What to watch for.")
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig, description="Outgoing mail server.")
+    subscribers: tuple[SubscriberConfig, ...] = Field((), description="Who is told, and how.")
+    delivery: DeliveryConfig = Field(
+        default_factory=DeliveryConfig, description="Retries of notifications."
+    )
+    health: HealthConfig = Field(default_factory=HealthConfig, description="Feed health alerts.")
+    source: Path = Field(Path("watcher.toml"), exclude=True, description="(set by the loader)")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        seen: set[str] = set()
+        for sub in self.subscribers:
+            if sub.name in seen:
+                raise ValueError(f"subscriber name {sub.name!r} is used twice; names must differ")
+            seen.add(sub.name)
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, made absolute relative to the config file."""
+        return path if path.is_absolute() else (self.source.parent / path).resolve()
+
+    @property
+    def database(self) -> Path:
+        return self.resolve(self.storage.path)
+
+    def subscriber(self, name: str) -> SubscriberConfig:
+        for sub in self.subscribers:
+            if sub.name == name:
+                return sub
+        known = ", ".join(s.name for s in self.subscribers) or "none configured"
+        raise ConfigError(f"no subscriber named {name!r} (known: {known})")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or fix its spelling (config/example.toml lists every key)"
+    if kind == "missing":
+        return "required key is missing; add it (see config/example.toml)"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a config file. Raises ConfigError with one line per problem."""
+    environ = os.environ if env is None else env
+    chosen = path or (Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"{chosen}: config file not found; pass --config FILE or set {CONFIG_ENV}"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{chosen}: TOML syntax error: {exc}; fix the file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{chosen}: cannot read config file: {exc}") from exc
+    try:
+        config = Config.model_validate({**raw, "source": chosen.resolve()})
+    except ValidationError as exc:
+        lines = [f"{chosen}: {_location(e['loc'])}: {_describe(dict(e))}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from exc
+    return config
+
+
+def secret(name: str | None, env: dict[str, str] | None = None) -> str | None:
+    """The value of the environment variable a config key names, or None when unnamed."""
+    if name is None:
+        return None
+    environ = os.environ if env is None else env
+    value = environ.get(name)
+    if not value:
+        raise ConfigError(f"environment variable {name} is not set; export it before starting")
+    return value

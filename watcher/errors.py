@@ -1,0 +1,47 @@
+"""One error hierarchy: every failure names what failed and, where possible, the fix."""
+
+from __future__ import annotations
+
+
+class WatcherError(Exception):
+    """Root of every error watcher raises on purpose."""
+
+    retryable: bool = False
+
+
+class ConfigError(WatcherError):
+    """The configuration cannot be used; the message names the file, the key and the fix."""
+
+
+class StoreLockedError(WatcherError):
+    """Another daemon already owns the database."""
+
+
+class FeedError(WatcherError):
+    """A feed could not be fetched or parsed. Carries the feed URL."""
+
+    def __init__(self, url: str, message: str, *, retryable: bool = True) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.reason = message
+        self.retryable = retryable
+
+
+class DeliveryError(WatcherError):
+    """A notification could not be delivered over a channel."""
+
+    def __init__(
+        self,
+        channel: str,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        gone: bool = False,
+    ) -> None:
+        super().__init__(f"{channel}: {message}")
+        self.channel = channel
+        self.reason = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.gone = gone

@@ -1,0 +1,161 @@
+"""Frozen records passed between the steps of the pipeline. No I/O library is imported here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """A feed as the configuration declares it."""
+
+    url: str
+    name: str
+    interval: float
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed as the store knows it: where to fetch it now and how it has been doing."""
+
+    id: int
+    source_url: str
+    url: str
+    name: str
+    interval: float
+    etag: str | None
+    last_modified: str | None
+    next_poll_at: datetime
+    error_count: int = 0
+    last_status: str | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    failing_since: datetime | None = None
+    gone_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one HTTP exchange produced. A failure is a value here, never an exception."""
+
+    url: str
+    status: int | None
+    final_url: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    permanent_url: str | None = None
+    bytes_transferred: int = 0
+    elapsed: float = 0.0
+    error: str | None = None
+
+
+class Outcome(StrEnum):
+    """How a poll ended, as reported in the feed's status."""
+
+    NEW_CONTENT = "ok"
+    NOT_MODIFIED = "not_modified"
+    GONE = "gone"
+    RATE_LIMITED = "rate_limited"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The meaning of an HTTP reply for the poller (see reply.read_reply)."""
+
+    outcome: Outcome
+    retry_after: float | None = None
+    freshness: float | None = None
+    message: str | None = None
+    save_validators: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One normalised feed entry, ready to store. `keys` are identity keys, strongest first."""
+
+    keys: tuple[str, ...]
+    url: str | None
+    title: str
+    text: str
+    author: str | None
+    published: datetime | None
+    language: str | None
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """Entries found in one feed document, plus what the document said about itself."""
+
+    entries: tuple[Entry, ...]
+    title: str | None = None
+    ttl: float | None = None
+    warning: str | None = None
+    error: str | None = None
+    format: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article."""
+
+    id: int
+    feed_id: int
+    url: str | None
+    title: str
+    text: str
+    author: str | None
+    published: datetime
+    first_seen: datetime
+    language: str | None
+    content_hash: str
+    feed_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one poll of one feed did, for the summary table and the status page."""
+
+    feed_id: int
+    name: str
+    url: str
+    outcome: Outcome
+    new_articles: int = 0
+    entries: int = 0
+    message: str | None = None
+    bytes_transferred: int = 0
+    new_article_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """The new state of a feed after one poll; decided by pure code, written by the store."""
+
+    next_poll_at: datetime
+    last_polled_at: datetime
+    last_status: str
+    error_count: int
+    last_http_status: int | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = None
+    failing_since: datetime | None = None
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    save_validators: bool = False
+    title: str | None = None
+    gone_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLogRow:
+    at: datetime
+    outcome: str
+    http_status: int | None
+    bytes: int
+    elapsed: float
+    entries: int
+    error: str | None

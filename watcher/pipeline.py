@@ -1,0 +1,181 @@
+"""The story of an article, told in one place.
+
+    due feeds → fetch → read reply → parse + normalise → store new articles
+              → classify → group into stories → route → render → outbox → deliver
+
+Each step lives in its own module; this one only calls them in order and decides nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import random
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import UTC, datetime
+
+from watcher.config import Config
+from watcher.decide import after_parse, decide, read_fetch
+from watcher.fetch import Fetcher
+from watcher.models import Feed, FeedUpdate, FetchLogRow, Outcome, ParsedFeed, PollReport
+from watcher.parse import parse_feed
+from watcher.store import Store
+from watcher.timing import next_poll_after_error
+
+log = logging.getLogger("watcher.pipeline")
+
+Clock = Callable[[], datetime]
+AfterStore = Callable[[Sequence[int]], "asyncio.Future[None] | None"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_executor(workers: int = 0) -> ProcessPoolExecutor:
+    """Parsing is CPU-bound (feedparser reads ~3 MB/s per core): keep it off the event loop."""
+    count = workers or os.cpu_count() or 1
+    # forkserver: forking a process that runs threads (httpx, APScheduler) is unsafe.
+    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("forkserver"))
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        executor: Executor,
+        *,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.executor = executor
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.after_store: list[Callable[[Sequence[int]], None]] = []
+
+    async def poll(
+        self, feeds: Sequence[Feed], on_done: Callable[[PollReport], None] | None = None
+    ) -> list[PollReport]:
+        async def one(feed: Feed) -> PollReport:
+            report = await self.poll_feed(feed)
+            if on_done is not None:
+                on_done(report)
+            return report
+
+        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+
+    async def poll_feed(self, feed: Feed) -> PollReport:
+        """Poll one feed. Whatever happens, the feed's state is saved and nothing is raised."""
+        try:
+            return await self._poll_feed(feed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("internal error while polling feed=%s url=%s", feed.name, feed.url)
+            return self._record_crash(feed, exc)
+
+    async def _poll_feed(self, feed: Feed) -> PollReport:
+        result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        now = self.clock()
+        reply = read_fetch(result, now)
+        parsed: ParsedFeed | None = None
+        if reply.outcome is Outcome.NEW_CONTENT:
+            parsed = await asyncio.get_running_loop().run_in_executor(
+                self.executor,
+                parse_feed,
+                result.body,
+                result.headers,
+                result.final_url,
+                feed.source_url,
+                now,
+            )
+            reply = after_parse(reply, parsed)
+        update = decide(feed, result, reply, parsed, now, self.config.polling, self.rng.random())
+        entries = parsed.entries if parsed is not None and parsed.error is None else ()
+        new_ids = self.store.finish_poll(
+            feed.id,
+            update,
+            FetchLogRow(
+                at=now,
+                outcome=reply.outcome.value,
+                http_status=result.status,
+                bytes=result.bytes_transferred,
+                elapsed=result.elapsed,
+                entries=len(entries),
+                error=reply.message,
+            ),
+            entries,
+            now,
+        )
+        for step in self.after_store:
+            step(new_ids)
+        self._log(feed, reply.outcome, reply.message, len(entries), new_ids, parsed)
+        return PollReport(
+            feed_id=feed.id,
+            name=feed.name,
+            url=feed.url,
+            outcome=reply.outcome,
+            new_articles=len(new_ids),
+            entries=len(entries),
+            message=reply.message,
+            bytes_transferred=result.bytes_transferred,
+            new_article_ids=tuple(new_ids),
+        )
+
+    def _log(
+        self,
+        feed: Feed,
+        outcome: Outcome,
+        message: str | None,
+        entries: int,
+        new_ids: Sequence[int],
+        parsed: ParsedFeed | None,
+    ) -> None:
+        if outcome in (Outcome.NEW_CONTENT, Outcome.NOT_MODIFIED):
+            log.info(
+                "polled feed=%s outcome=%s entries=%d new=%d",
+                feed.name,
+                outcome.value,
+                entries,
+                len(new_ids),
+            )
+            if parsed is not None and parsed.warning:
+                log.info("feed=%s recovered from: %s", feed.name, parsed.warning)
+        else:
+            log.warning(
+                "feed=%s url=%s outcome=%s: %s", feed.name, feed.url, outcome.value, message
+            )
+
+    def _record_crash(self, feed: Feed, exc: Exception) -> PollReport:
+        now = self.clock()
+        message = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+        errors = feed.error_count + 1
+        update = FeedUpdate(
+            next_poll_at=next_poll_after_error(
+                now,
+                errors,
+                feed.interval,
+                self.config.polling.max_backoff,
+                jitter=self.rng.random(),
+            ),
+            last_polled_at=now,
+            last_status=Outcome.ERROR.value,
+            error_count=errors,
+            last_error=message,
+            failing_since=feed.failing_since or now,
+        )
+        try:
+            self.store.finish_poll(
+                feed.id, update, FetchLogRow(now, "error", None, 0, 0.0, 0, message), (), now
+            )
+        except Exception:
+            log.exception("could not record the failure of feed=%s", feed.name)
+        return PollReport(feed.id, feed.name, feed.url, Outcome.ERROR, message=message)

@@ -1,0 +1,97 @@
+"""The daemon's clock: APScheduler 3 ticks; due times live in the database, not here.
+
+A tick asks the store what is due and starts it. Restarts and clock jumps therefore neither
+lose polls nor replay missed ones: a feed that was due while the daemon slept is polled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from watcher.models import PollReport
+from watcher.pipeline import Pipeline
+
+log = logging.getLogger("watcher.daemon")
+
+Tick = Callable[[], Awaitable[None]]
+
+
+class Daemon:
+    def __init__(self, pipeline: Pipeline, poll_tick: float) -> None:
+        self.pipeline = pipeline
+        self.poll_tick = poll_tick
+        self.extra_ticks: list[tuple[str, float, Tick]] = []
+        self._inflight: dict[int, asyncio.Task[PollReport]] = {}
+
+    def add_tick(self, name: str, seconds: float, tick: Tick) -> None:
+        self.extra_ticks.append((name, seconds, tick))
+
+    async def poll_due(self) -> None:
+        """Start every due feed that is not already being polled; do not wait for them."""
+        store = self.pipeline.store
+        horizon = self.pipeline.config.polling.max_backoff * 2
+        for feed in store.due_feeds(self.pipeline.clock(), horizon):
+            if feed.id in self._inflight:
+                continue
+            task = asyncio.create_task(self.pipeline.poll_feed(feed), name=f"poll-{feed.id}")
+            self._inflight[feed.id] = task
+            task.add_done_callback(functools.partial(self._forget, feed.id))
+
+    def _forget(self, feed_id: int, _task: asyncio.Task[PollReport]) -> None:
+        self._inflight.pop(feed_id, None)
+
+    async def drain(self) -> None:
+        if self._inflight:
+            log.info("waiting for %d in-flight polls to finish", len(self._inflight))
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        scheduler = AsyncIOScheduler(timezone=UTC, event_loop=loop)
+        jobs: list[tuple[str, float, Tick]] = [("poll", self.poll_tick, self.poll_due)]
+        jobs += self.extra_ticks
+        now = self.pipeline.clock()
+        for name, seconds, tick in jobs:
+            scheduler.add_job(
+                _guarded(name, tick),
+                "interval",
+                seconds=seconds,
+                id=name,
+                next_run_time=now,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
+        scheduler.start()
+        log.info("daemon started; polling every %.0fs", self.poll_tick)
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping: no new work; finishing in-flight writes")
+            scheduler.shutdown(wait=False)
+            await self.drain()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+            log.info("daemon stopped")
+
+
+def _guarded(name: str, tick: Tick) -> Tick:
+    """A failing tick is logged and tried again on the next one; it never stops the daemon."""
+
+    async def run() -> None:
+        try:
+            await tick()
+        except Exception:
+            log.exception("tick %s failed; will retry on the next tick", name)
+
+    run.__name__ = f"tick_{name}"
+    return run

@@ -1,0 +1,106 @@
+"""SQL for articles and their identity keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from watcher.models import Article, Entry
+from watcher.store.db import from_iso, iso
+
+
+def article_from_row(row: dict[str, Any]) -> Article:
+    published = from_iso(row["published"])
+    first_seen = from_iso(row["first_seen"])
+    assert published is not None and first_seen is not None
+    return Article(
+        id=row["id"],
+        feed_id=row["feed_id"],
+        url=row["url"],
+        title=row["title"],
+        text=row["text"],
+        author=row["author"],
+        published=published,
+        first_seen=first_seen,
+        language=row["language"],
+        content_hash=row["content_hash"],
+        feed_name=row.get("feed_name") or "",
+    )
+
+
+def insert_new(
+    db: sqlite_utils.Database, feed_id: int, entries: Sequence[Entry], now: datetime
+) -> list[int]:
+    """Store the entries no key of which is known yet; return the ids of the new articles.
+
+    Must run inside a transaction. An entry is a duplicate when any of its keys (guid,
+    canonical URL, content hash) is already taken, whichever feed or poll took it.
+    """
+    new_ids: list[int] = []
+    conn = db.conn
+    for entry in entries:
+        placeholders = ", ".join("?" for _ in entry.keys)
+        taken = conn.execute(
+            f"SELECT 1 FROM article_keys WHERE key IN ({placeholders}) LIMIT 1", entry.keys
+        ).fetchone()
+        if taken:
+            continue
+        cursor = conn.execute(
+            "INSERT INTO articles (feed_id, url, title, text, author, published, first_seen,"
+            " language, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                feed_id,
+                entry.url,
+                entry.title,
+                entry.text,
+                entry.author,
+                iso(entry.published or now),
+                iso(now),
+                entry.language,
+                entry.content_hash,
+            ],
+        )
+        article_id = cursor.lastrowid
+        assert article_id is not None
+        conn.executemany(
+            "INSERT OR IGNORE INTO article_keys (key, article_id) VALUES (?, ?)",
+            [(key, article_id) for key in entry.keys],
+        )
+        new_ids.append(article_id)
+    return new_ids
+
+
+_SELECT = "SELECT a.*, f.name AS feed_name FROM articles a JOIN feeds f ON f.id = a.feed_id"
+
+
+def by_ids(db: sqlite_utils.Database, ids: Sequence[int]) -> list[Article]:
+    if not ids:
+        return []
+    placeholders = ", ".join("?" for _ in ids)
+    rows = db.query(f"{_SELECT} WHERE a.id IN ({placeholders}) ORDER BY a.id", list(ids))
+    return [article_from_row(r) for r in rows]
+
+
+def search(
+    db: sqlite_utils.Database, text: str | None, since: datetime | None, limit: int
+) -> list[dict[str, Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if text:
+        where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+        params.append(db.quote_fts(text))
+    if since is not None:
+        where.append("a.published >= ?")
+        params.append(iso(since))
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    params.append(limit)
+    return list(
+        db.query(f"{_SELECT} {clause} ORDER BY a.published DESC, a.id DESC LIMIT ?", params)
+    )
+
+
+def count(db: sqlite_utils.Database) -> int:
+    return int(next(db.query("SELECT COUNT(*) AS n FROM articles"))["n"])

@@ -1,0 +1,75 @@
+"""Versioned schema. Append new migrations; never edit one that has shipped."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("watcher")
+
+
+@migrations()
+def m001_feeds_articles(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            source_url TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL,
+            name TEXT NOT NULL,
+            interval REAL NOT NULL,
+            title TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            next_poll_at TEXT NOT NULL,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            last_new_at TEXT,
+            last_status TEXT,
+            last_http_status INTEGER,
+            last_error TEXT,
+            error_count INTEGER NOT NULL DEFAULT 0,
+            failing_since TEXT,
+            gone_reason TEXT,
+            disabled_reason TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX feeds_due ON feeds (next_poll_at) WHERE gone_reason IS NULL
+            AND disabled_reason IS NULL;
+
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            url TEXT,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            author TEXT,
+            published TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            language TEXT,
+            content_hash TEXT NOT NULL
+        );
+        CREATE INDEX articles_feed ON articles (feed_id, first_seen);
+        CREATE INDEX articles_published ON articles (published);
+
+        CREATE TABLE article_keys (
+            key TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE fetch_log (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            http_status INTEGER,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL NOT NULL DEFAULT 0,
+            entries INTEGER NOT NULL DEFAULT 0,
+            new_articles INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        );
+        CREATE INDEX fetch_log_feed ON fetch_log (feed_id, at);
+        """
+    )
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
