@@ -47,11 +47,12 @@ def poll_once(
     everything: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[PollReport], None] | None = None,
+    executor: Executor | None = None,
 ) -> list[PollReport]:
     """One pass over the due feeds (or all of them), under the daemon lock."""
 
     async def run(store: Store) -> list[PollReport]:
-        async with open_pipeline(config, store) as pipeline:
+        async with open_pipeline(config, store, executor) as pipeline:
             feeds = store.due_feeds(utcnow(), config.polling.max_backoff * 2, everything=everything)
             if on_start is not None:
                 on_start(len(feeds))

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers import FeedServer
+from watcher.config import Config, load_config
+from watcher.pipeline import make_executor
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def executor() -> Iterator[ProcessPoolExecutor]:
+    pool = make_executor(2)
+    yield pool
+    pool.shutdown(wait=True)
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+ConfigFactory = Callable[..., Config]
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> ConfigFactory:
+    """Write a config file into tmp_path and load it; `body` is extra TOML."""
+
+    def factory(
+        feeds: tuple[str | dict[str, Any], ...] | list[Any] = (), body: str = "", **polling: Any
+    ) -> Config:
+        settings = {"connect_timeout": "2s", "read_timeout": "2s", "deadline": "5s", **polling}
+        lines = ["[storage]", 'path = "watcher.db"', "[polling]"]
+        lines += [f'{key} = "{value}"' for key, value in settings.items()]
+        lines += [
+            "[topic]",
+            f'path = "{REPO / "config" / "topic.toml"}"',
+            f'seeds = "{REPO / "seeds"}"',
+        ]
+        for feed in feeds:
+            spec = {"url": feed} if isinstance(feed, str) else feed
+            lines.append("[[feeds]]")
+            lines += [f'{k} = "{v}"' for k, v in spec.items()]
+        path = tmp_path / "watcher.toml"
+        path.write_text("\n".join(lines) + "\n" + textwrap.dedent(body), encoding="utf-8")
+        return load_config(path)
+
+    return factory

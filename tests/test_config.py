@@ -1,0 +1,137 @@
+"""Every kind of configuration error gives one clear line naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from watcher.config import Config, load_config
+from watcher.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+CASES = {
+    "unknown key": ("[storage]\npaht = 'x.db'\n", "storage.paht: unknown key"),
+    "bad url": ("[[feeds]]\nurl = 'ftp://example.org/feed'\n", "feeds[0].url: invalid URL"),
+    "relative url": ("[[feeds]]\nurl = 'example.org/feed'\n", "use an absolute http"),
+    "bad duration": (
+        "[[feeds]]\nurl = 'https://e.org/f'\ninterval = 'soon'\n",
+        "feeds[0].interval: invalid duration 'soon'",
+    ),
+    "negative duration": ("[polling]\ndeadline = '-5s'\n", "polling.deadline: invalid duration"),
+    "zero duration": ("[polling]\ndeadline = 0\n", "must be positive"),
+    "bad size": ("[polling]\nmax_body = 'huge'\n", "polling.max_body: invalid size"),
+    "out of range": ("[polling]\nconcurrency = 0\n", "polling.concurrency: Input should be"),
+    "wrong type": ("[polling]\nper_host = 'many'\n", "polling.per_host"),
+    "missing feed url": ("[[feeds]]\nname = 'x'\n", "feeds[0].url: required key is missing"),
+    "toml syntax": ("[storage\npath = 1\n", "TOML syntax error"),
+    "bad timezone": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@example.org'\ntimezone = 'Mars/Olympus'\n",
+        "subscribers[0].timezone: unknown time zone 'Mars/Olympus'",
+    ),
+    "no channel": ("[[subscribers]]\nname = 'a'\n", "needs exactly one channel"),
+    "two channels": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\nwebhook = 'https://h.example.org/'\n",
+        "needs exactly one channel",
+    ),
+    "secret in config": (
+        "[smtp]\npassword_env = 'hunter2 is my password'\n",
+        "smtp.password_env: 'hunter2 is my password' is not an environment variable name",
+    ),
+    "bad security": ("[smtp]\nsecurity = 'tls13'\n", "smtp.security: Input should be"),
+    "duplicate subscriber": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\n"
+        "[[subscribers]]\nname = 'a'\nemail = 'b@e.org'\n",
+        "subscriber name 'a' is used twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_config_error_names_file_key_and_fix(tmp_path, case):
+    text, expected = CASES[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_missing_config_file_says_how_to_fix(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found; pass --config FILE"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_watcher_config_env_is_used(tmp_path):
+    path = tmp_path / "env.toml"
+    path.write_text("[polling]\nconcurrency = 7\n", encoding="utf-8")
+    assert load_config(None, env={"WATCHER_CONFIG": str(path)}).polling.concurrency == 7
+
+
+def test_cli_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[polling]\nconcurency = 3\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "watcher", "--config", str(path), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "polling.concurency: unknown key" in lines[0] and str(path) in lines[0]
+
+
+def test_config_is_frozen(tmp_path):
+    config = load_config(REPO / "config" / "watcher.toml")
+    with pytest.raises(Exception, match="frozen"):
+        config.polling.concurrency = 3  # type: ignore[misc]
+
+
+def test_default_and_example_configs_are_valid():
+    default = load_config(REPO / "config" / "watcher.toml")
+    assert len(default.feeds) >= 8
+    assert any("news.google.com/rss/search" in f.url and "hl=ru" in f.url for f in default.feeds)
+    example = load_config(REPO / "config" / "example.toml")
+    assert example.subscribers
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str | None]]:
+    found = []
+    for name, field in model.model_fields.items():
+        if name == "source":
+            continue
+        key = f"{prefix}{field.alias or name}"
+        found.append((key, field.description))
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        for candidate in inner:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                found += _keys(candidate, f"{key}.")
+    return found
+
+
+def test_every_key_has_a_doc_and_appears_in_the_example():
+    example_text = (REPO / "config" / "example.toml").read_text(encoding="utf-8")
+    tomllib.loads(example_text)
+    missing_docs = [key for key, doc in _keys(Config) if not doc]
+    assert missing_docs == []
+    undocumented = []
+    for key, _doc in _keys(Config):
+        leaf = key.rsplit(".", 1)[-1]
+        if (
+            f"{leaf} =" not in example_text
+            and f"[{key}]" not in example_text
+            and (f"[[{key}]]" not in example_text)
+        ):
+            undocumented.append(key)
+    assert undocumented == []
