@@ -57,8 +57,6 @@ _BLOCK_TAGS = re.compile(
     r"footer|figure|figcaption|pre|hr|dd|dt)\b)",
     re.IGNORECASE,
 )
-_SPACES = re.compile(r"[ \t\u00a0\u200b\f\v]+")
-_BLANKS = re.compile(r"\s*\n\s*")
 _FUTURE_SLACK = timedelta(days=1)
 
 
@@ -100,7 +98,8 @@ def html_to_text(markup: str | None) -> str:
         spaced = _BLOCK_TAGS.sub("\n<", markup)
         markup = html.unescape(nh3.clean(spaced, tags=set(), attributes={}))
     markup = unicodedata.normalize("NFC", markup)
-    return _BLANKS.sub("\n", _SPACES.sub(" ", markup)).strip()
+    lines = (" ".join(line.split()) for line in markup.splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def one_line(text: str) -> str:

@@ -61,7 +61,7 @@ def parse_feed(
 def _parse_xml_feed(
     body: bytes, headers: Mapping[str, str], url: str, feed_key: str, now: datetime
 ) -> ParsedFeed:
-    response_headers = {**headers, "content-location": url}
+    response_headers = dict(headers)
     response_headers.pop("content-encoding", None)  # httpx has already decoded the body
     doc = feedparser.parse(
         body, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False

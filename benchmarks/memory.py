@@ -1,0 +1,65 @@
+"""Peak memory of this process and all its descendants (parse workers, forkserver)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def descendants(root: int, exclude: set[int]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            ppid = _status(int(entry.name)).get("PPid", "0").strip()
+            children.setdefault(int(ppid), []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        for child in children.get(pid, []):
+            if child not in exclude:
+                found.append(child)
+                stack.append(child)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    value = _status(pid).get("VmRSS", "0 kB").split()[0]
+    return int(value) / 1024
+
+
+class PeakSampler:
+    """Samples the summed RSS of the process tree every `interval` seconds."""
+
+    def __init__(self, exclude: set[int], interval: float = 0.1) -> None:
+        self.exclude = exclude
+        self.interval = interval
+        self.peak_total = 0.0
+        self.peak_main = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            main = rss_mb(me)
+            total = main + sum(rss_mb(p) for p in descendants(me, self.exclude))
+            self.peak_main = max(self.peak_main, main)
+            self.peak_total = max(self.peak_total, total)
+            self._stop.wait(self.interval)

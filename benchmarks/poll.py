@@ -1,0 +1,97 @@
+"""Poll benchmark: N generated feeds on loopback, a cold pass (all new) and a warm pass.
+
+.venv/bin/python benchmarks/poll.py --feeds 1000 --latency 0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.feedgen import make_feed, serve_in_child, stats
+from benchmarks.memory import PeakSampler
+from watcher.app import poll_once
+from watcher.config import load_config
+
+
+def cpu_seconds() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_pass(label: str, config, base: str) -> dict[str, float]:
+    requests, sent = stats(base)
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    reports = poll_once(config, everything=True)
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    result = {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "feeds": len(reports),
+        "failed": sum(1 for r in reports if r.outcome.value not in ("ok", "not_modified")),
+        "new_articles": sum(r.new_articles for r in reports),
+    }
+    after = stats(base)
+    result["requests"] = after[0] - requests
+    result["bytes"] = after[1] - sent
+    print(
+        f"{label:5} wall {wall:6.2f}s  cpu {cpu:6.2f}s  feeds {result['feeds']}  "
+        f"failed {result['failed']}  new {result['new_articles']}  requests {result['requests']}  "
+        f"bytes {result['bytes'] / 1e6:.2f} MB ({result['bytes'] / max(1, result['feeds']):.0f} B/feed)"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per reply")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    feeds = [make_feed(i, rng.randint(20, 60), rng) for i in range(args.feeds)]
+    raw = sum(len(f) for f in feeds)
+    gz = sum(len(gzip.compress(f, 6)) for f in feeds)
+    base, (process, pipe) = serve_in_child(feeds, args.latency)
+    del feeds  # the server child has its copy; keep the poller's memory reading honest
+    gc.collect()
+    print(
+        f"{args.feeds} feeds, {raw / 1e6:.1f} MB ({raw / args.feeds / 1e3:.0f} KB/feed, "
+        f"{gz / args.feeds / 1e3:.0f} KB gzipped), latency {args.latency * 1000:.0f} ms; "
+        f"generated in {time.perf_counter() - started:.1f}s"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.toml"
+        lines = ['[storage]\npath = "bench.db"\n[polling]\nconcurrency = 64\nper_host = 64\n']
+        lines += [f'[[feeds]]\nurl = "{base}/feed/{i}"\n' for i in range(args.feeds)]
+        path.write_text("".join(lines))
+        config = load_config(path)
+        with PeakSampler(exclude={process.pid}) as memory:
+            run_pass("cold", config, base)
+            run_pass("warm", config, base)
+        print(
+            f"peak RSS: main process {memory.peak_main:.0f} MB, "
+            f"main + parse workers {memory.peak_total:.0f} MB"
+        )
+    pipe.send("stop")
+    process.join(5)
+
+
+if __name__ == "__main__":
+    main()
