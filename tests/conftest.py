@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -10,16 +9,24 @@ import pytest
 
 from tests.servers import FeedServer
 from watcher.config import Config, load_config
-from watcher.pipeline import make_executor
+from watcher.config import load_config as _load
+from watcher.topic import build_model
+from watcher.workers import Workers
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def executor() -> Iterator[ProcessPoolExecutor]:
-    pool = make_executor(2)
+def model():
+    return build_model(_load(REPO / "config" / "watcher.toml"))
+
+
+@pytest.fixture(scope="session")
+def executor(model) -> Iterator[Workers]:
+    """One worker pool for the session: starting processes per test would be slow."""
+    pool = Workers(model, 2)
     yield pool
-    pool.shutdown(wait=True)
+    pool.shutdown()
 
 
 @pytest.fixture

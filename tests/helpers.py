@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import Executor
 from typing import Any
 
 from watcher.app import poll_once
 from watcher.config import Config
 from watcher.models import PollReport
+from watcher.workers import Workers
 
 
-def poll(config: Config, executor: Executor, everything: bool = True) -> dict[str, PollReport]:
-    reports = poll_once(config, everything=everything, executor=executor)
+def poll(config: Config, executor: Workers, everything: bool = True) -> dict[str, PollReport]:
+    reports = poll_once(config, everything=everything, workers=executor)
     return {r.url: r for r in reports}
 
 

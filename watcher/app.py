@@ -1,19 +1,20 @@
-"""Wiring: builds the store, fetcher, executor and pipeline from a config. No decisions."""
+"""Wiring: builds the store, fetcher, workers and pipeline from a config. No decisions."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import Executor
 from contextlib import asynccontextmanager, contextmanager
 
 from watcher.config import Config
 from watcher.fetch import Fetcher
 from watcher.models import PollReport
-from watcher.pipeline import Pipeline, make_executor, utcnow
+from watcher.pipeline import Pipeline, utcnow
+from watcher.relevance import current_model
 from watcher.scheduler import Daemon
 from watcher.sources import feed_sources
 from watcher.store import DaemonLock, Store
+from watcher.workers import Workers
 
 
 @contextmanager
@@ -29,16 +30,16 @@ def open_store(config: Config, *, sync: bool = True) -> Iterator[Store]:
 
 @asynccontextmanager
 async def open_pipeline(
-    config: Config, store: Store, executor: Executor | None = None
+    config: Config, store: Store, workers: Workers | None = None
 ) -> AsyncIterator[Pipeline]:
-    own_executor = executor is None
-    pool = executor or make_executor(config.polling.parse_workers)
+    own = workers is None
+    pool = workers or Workers(current_model(config, store), config.polling.parse_workers)
     try:
         async with Fetcher(config.polling) as fetcher:
             yield Pipeline(config, store, fetcher, pool)
     finally:
-        if own_executor:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if own:
+            pool.shutdown()
 
 
 def poll_once(
@@ -47,12 +48,14 @@ def poll_once(
     everything: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[PollReport], None] | None = None,
-    executor: Executor | None = None,
+    workers: Workers | None = None,
 ) -> list[PollReport]:
     """One pass over the due feeds (or all of them), under the daemon lock."""
 
     async def run(store: Store) -> list[PollReport]:
-        async with open_pipeline(config, store, executor) as pipeline:
+        async with open_pipeline(config, store, workers) as pipeline:
+            pipeline.refresh_model()
+            await pipeline.classify_backlog()
             feeds = store.due_feeds(utcnow(), config.polling.max_backoff * 2, everything=everything)
             if on_start is not None:
                 on_start(len(feeds))
@@ -67,6 +70,7 @@ def poll_once(
 def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
     async def run(store: Store) -> None:
         async with open_pipeline(config, store) as pipeline:
+            await pipeline.classify_backlog()
             daemon = Daemon(pipeline, config.polling.tick)
             await daemon.run(stop or asyncio.Event())
 

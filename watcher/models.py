@@ -159,3 +159,19 @@ class FetchLogRow:
     elapsed: float
     entries: int
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The relevance model's judgement of one article, with the reasons for it."""
+
+    score: float
+    relevant: bool
+    aspects: tuple[str, ...]
+    language: str | None
+    explanation: dict[str, object]
+    model_version: str
+
+    @property
+    def label(self) -> str:
+        return "relevant" if self.relevant else "irrelevant"

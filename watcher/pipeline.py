@@ -1,7 +1,7 @@
 """The story of an article, told in one place.
 
     due feeds → fetch → read reply → parse + normalise → store new articles
-              → classify → group into stories → route → render → outbox → deliver
+              → classify → route to subscribers → outbox (same transaction) → deliver
 
 Each step lives in its own module; this one only calls them in order and decides nothing.
 """
@@ -10,47 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 
 from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
 from watcher.fetch import Fetcher
-from watcher.models import Feed, FeedUpdate, FetchLogRow, Outcome, ParsedFeed, PollReport
-from watcher.parse import parse_feed
+from watcher.models import Article, Feed, FeedUpdate, FetchLogRow, Outcome, ParsedFeed, PollReport
+from watcher.relevance import current_model
 from watcher.store import Store
 from watcher.timing import next_poll_after_error
+from watcher.workers import Workers
 
 log = logging.getLogger("watcher.pipeline")
 
 Clock = Callable[[], datetime]
-AfterStore = Callable[[Sequence[int]], "asyncio.Future[None] | None"]
+BACKLOG_BATCH = 500
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def make_executor(workers: int = 0) -> ProcessPoolExecutor:
-    """Parsing is CPU-bound (feedparser reads ~3 MB/s per core): keep it off the event loop."""
-    count = workers or os.cpu_count() or 1
-    # forkserver: forking a process that runs threads (httpx, APScheduler) is unsafe.
-    return ProcessPoolExecutor(
-        count, mp_context=multiprocessing.get_context("forkserver"), initializer=_lower_priority
-    )
-
-
-def _lower_priority() -> None:
-    """Workers yield the CPU to the event loop, which must keep fetching and writing.
-
-    Measured: with equal priority, two busy parse workers starve the loop on two cores and
-    the cold pass over 1,000 feeds takes 17 s instead of 11 s.
-    """
-    os.nice(5)
 
 
 class Pipeline:
@@ -59,7 +39,7 @@ class Pipeline:
         config: Config,
         store: Store,
         fetcher: Fetcher,
-        executor: Executor,
+        workers: Workers,
         *,
         clock: Clock = utcnow,
         rng: random.Random | None = None,
@@ -67,10 +47,10 @@ class Pipeline:
         self.config = config
         self.store = store
         self.fetcher = fetcher
-        self.executor = executor
+        self.workers = workers
         self.clock = clock
         self.rng = rng or random.Random()
-        self.after_store: list[Callable[[Sequence[int]], None]] = []
+        self._feedback_stamp = store.feedback_stamp()
 
     async def poll(
         self, feeds: Sequence[Feed], on_done: Callable[[PollReport], None] | None = None
@@ -103,35 +83,23 @@ class Pipeline:
         reply = read_fetch(result, now)
         parsed: ParsedFeed | None = None
         if reply.outcome is Outcome.NEW_CONTENT:
-            parsed = await asyncio.get_running_loop().run_in_executor(
-                self.executor,
-                parse_feed,
-                result.body,
-                result.headers,
-                result.final_url,
-                feed.source_url,
-                now,
+            parsed = await self.workers.parse(
+                result.body, result.headers, result.final_url, feed.source_url, now
             )
             reply = after_parse(reply, parsed)
         update = decide(feed, result, reply, parsed, now, self.config.polling, self.rng.random())
         entries = parsed.entries if parsed is not None and parsed.error is None else ()
-        new_ids = self.store.finish_poll(
-            feed.id,
-            update,
-            FetchLogRow(
-                at=now,
-                outcome=reply.outcome.value,
-                http_status=result.status,
-                bytes=result.bytes_transferred,
-                elapsed=result.elapsed,
-                entries=len(entries),
-                error=reply.message,
-            ),
-            entries,
-            now,
+        log_row = FetchLogRow(
+            at=now,
+            outcome=reply.outcome.value,
+            http_status=result.status,
+            bytes=result.bytes_transferred,
+            elapsed=result.elapsed,
+            entries=len(entries),
+            error=reply.message,
         )
-        for step in self.after_store:
-            step(new_ids)
+        new_ids = self.store.finish_poll(feed.id, update, log_row, entries, now)
+        await self.classify(self.store.articles(new_ids))
         self._log(feed, reply.outcome, reply.message, len(entries), new_ids, parsed)
         return PollReport(
             feed_id=feed.id,
@@ -144,6 +112,31 @@ class Pipeline:
             bytes_transferred=result.bytes_transferred,
             new_article_ids=tuple(new_ids),
         )
+
+    async def classify(self, articles: Sequence[Article]) -> None:
+        """Score new articles and store the verdicts (routing joins this step later)."""
+        if not articles:
+            return
+        verdicts = await self.workers.classify(articles)
+        self.store.save_verdicts(verdicts, self.clock())
+
+    async def classify_backlog(self) -> int:
+        """Articles stored but not yet judged (the daemon stopped in between) are judged now."""
+        done = 0
+        while batch := self.store.unclassified(BACKLOG_BATCH):
+            await self.classify(batch)
+            done += len(batch)
+        return done
+
+    def refresh_model(self) -> bool:
+        """Rebuild the model when feedback changed since it was built."""
+        stamp = self.store.feedback_stamp()
+        if stamp == self._feedback_stamp:
+            return False
+        self._feedback_stamp = stamp
+        self.workers.replace_model(current_model(self.config, self.store))
+        log.info("feedback changed: relevance model rebuilt")
+        return True
 
     def _log(
         self,

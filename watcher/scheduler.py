@@ -36,6 +36,8 @@ class Daemon:
     async def poll_due(self) -> None:
         """Start every due feed that is not already being polled; do not wait for them."""
         store = self.pipeline.store
+        if self.pipeline.refresh_model():
+            await self.pipeline.classify_backlog()
         horizon = self.pipeline.config.polling.max_backoff * 2
         for feed in store.due_feeds(self.pipeline.clock(), horizon):
             if feed.id in self._inflight:

@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlite_utils
 
-from watcher.models import Article, Entry, Feed, FeedSource, FeedUpdate, FetchLogRow
-from watcher.store import articles, feeds
+from watcher.models import Article, Entry, Feed, FeedSource, FeedUpdate, FetchLogRow, Verdict
+from watcher.store import articles, feeds, verdicts
 from watcher.store.db import DaemonLock, open_database
 
 __all__ = ["DaemonLock", "Store"]
@@ -76,3 +76,27 @@ class Store:
 
     def article_count(self) -> int:
         return articles.count(self.db)
+
+    def article_exists(self, article_id: int) -> bool:
+        return bool(self.articles([article_id]))
+
+    # verdicts and feedback ---------------------------------------------------
+    def save_verdicts(self, results: Sequence[tuple[int, Verdict]], now: datetime) -> None:
+        with self.db.atomic():
+            verdicts.save(self.db, results, now)
+
+    def unclassified(self, limit: int = 500) -> list[Article]:
+        return verdicts.unclassified(self.db, limit)
+
+    def articles_since(self, moment: datetime | None) -> list[dict[str, Any]]:
+        return verdicts.since(self.db, moment)
+
+    def record_feedback(self, article_id: int, relevant: bool, now: datetime) -> None:
+        with self.db.atomic():
+            verdicts.record_feedback(self.db, article_id, int(relevant), now)
+
+    def feedback(self) -> list[dict[str, Any]]:
+        return verdicts.feedback(self.db)
+
+    def feedback_stamp(self) -> str:
+        return verdicts.feedback_stamp(self.db)

@@ -73,3 +73,25 @@ def m001_feeds_articles(db: sqlite_utils.Database) -> None:
         """
     )
     db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+
+
+@migrations()
+def m002_verdicts_feedback(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN score REAL;
+        ALTER TABLE articles ADD COLUMN relevant INTEGER;
+        ALTER TABLE articles ADD COLUMN aspects TEXT;
+        ALTER TABLE articles ADD COLUMN explanation TEXT;
+        ALTER TABLE articles ADD COLUMN model_version TEXT;
+        ALTER TABLE articles ADD COLUMN classified_at TEXT;
+        CREATE INDEX articles_unclassified ON articles (id) WHERE classified_at IS NULL;
+        CREATE INDEX articles_relevant ON articles (relevant, published);
+
+        CREATE TABLE feedback (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            label INTEGER NOT NULL,
+            at TEXT NOT NULL
+        );
+        """
+    )

@@ -1,0 +1,26 @@
+"""The topic: its definition, its seed corpus, and the relevance model built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from watcher.config import Config
+from watcher.topic.definition import Example, load_labelled, load_seeds, load_topic
+from watcher.topic.model import RelevanceModel
+
+__all__ = ["Example", "RelevanceModel", "build_model"]
+
+LABELLED_FILE = "labelled.jsonl"
+
+
+def build_model(config: Config, feedback: Sequence[Example] = ()) -> RelevanceModel:
+    """The model for the configured topic: seeds/*.txt, seeds/labelled.jsonl and feedback."""
+    seeds_dir = config.resolve(config.topic.seeds)
+    return RelevanceModel.build(
+        topic=load_topic(config.resolve(config.topic.path)),
+        seeds=load_seeds(seeds_dir),
+        labelled=load_labelled(Path(seeds_dir) / LABELLED_FILE),
+        feedback=feedback,
+        threshold=config.topic.threshold,
+    )

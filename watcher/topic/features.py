@@ -1,0 +1,173 @@
+"""Pure feature extraction: what an article says about the topic, sentence by sentence.
+
+The decisive question is not whether the topic's words occur, but whether the article is
+*about* the topic: whether the two parties and the instrument meet in the same sentences,
+in the title and the lead, and how much of the article those sentences make up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from watcher.topic.definition import TopicFile
+from watcher.topic.terms import TermIndex
+from watcher.topic.text import fold, sentences
+
+MAX_SENTENCES = 40
+LEAD = 3
+
+FEATURES = (
+    "parties",
+    "anchor",
+    "strong",
+    "weak",
+    "topic_sentences",
+    "topic_share",
+    "in_title",
+    "in_lead",
+    "events",
+    "lookalike",
+    "distractors",
+    "seed_similarity",
+    "feedback",
+    "title_only",
+)
+
+
+@dataclass(frozen=True)
+class Matchers:
+    """The topic's term lists, compiled into one index, and the names of its groups."""
+
+    index: TermIndex
+    parties: tuple[str, ...]
+    lookalikes: tuple[str, ...]
+    aspects: tuple[str, ...]
+
+    @classmethod
+    def build(cls, topic: TopicFile) -> Matchers:
+        lists: dict[str, tuple[str, ...]] = {
+            "strong": topic.instrument.strong,
+            "weak": topic.instrument.weak,
+            "anchor": topic.anchors.terms,
+            "event": topic.events.terms,
+            "distractor": topic.distractors.terms,
+        }
+        lists |= {f"party:{i}": p.terms for i, p in enumerate(topic.parties)}
+        lists |= {f"lookalike:{i}": g.terms for i, g in enumerate(topic.lookalikes)}
+        lists |= {f"aspect:{a.name}": a.terms for a in topic.aspects}
+        return cls(
+            index=TermIndex(lists),
+            parties=tuple(p.name for p in topic.parties),
+            lookalikes=tuple(g.name for g in topic.lookalikes),
+            aspects=tuple(a.name for a in topic.aspects),
+        )
+
+
+@dataclass
+class Evidence:
+    """What was found, kept for the explanation."""
+
+    parties: dict[str, Counter[str]] = field(default_factory=dict)
+    instrument: Counter[str] = field(default_factory=Counter)
+    anchors: Counter[str] = field(default_factory=Counter)
+    events: Counter[str] = field(default_factory=Counter)
+    lookalikes: dict[str, Counter[str]] = field(default_factory=dict)
+    distractors: Counter[str] = field(default_factory=Counter)
+    aspects: Counter[str] = field(default_factory=Counter)
+    topic_sentences: list[str] = field(default_factory=list)
+    sentence_count: int = 0
+    title_only: bool = False
+
+
+@dataclass(frozen=True)
+class Unit:
+    text: str
+    found: dict[str, list[str]]
+    parties: tuple[list[str], ...]
+    strong: list[str]
+    weak: list[str]
+    anchors: list[str]
+    events: list[str]
+    lookalikes: tuple[list[str], ...]
+    distractors: list[str]
+
+
+def _unit(text: str, m: Matchers) -> Unit:
+    found = m.index.find(fold(text))
+    return Unit(
+        text=text,
+        found=found,
+        parties=tuple(found.get(f"party:{i}", []) for i in range(len(m.parties))),
+        strong=found.get("strong", []),
+        weak=found.get("weak", []),
+        anchors=found.get("anchor", []),
+        events=found.get("event", []),
+        lookalikes=tuple(found.get(f"lookalike:{i}", []) for i in range(len(m.lookalikes))),
+        distractors=found.get("distractor", []),
+    )
+
+
+def _strength(unit: Unit, all_parties_in_doc: bool) -> float:
+    """How strongly one sentence speaks of the instrument between the parties (0 to 1)."""
+    named = bool(unit.anchors or unit.strong)
+    if not (named or unit.weak):
+        return 0.0
+    present = sum(1 for p in unit.parties if p)
+    if present == len(unit.parties):
+        return 1.0 if named else 0.5
+    if present and named and all_parties_in_doc:
+        return 0.75 if unit.anchors else 0.5
+    return 0.0
+
+
+def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evidence]:
+    """Features (without the similarity ones) and the evidence behind them."""
+    body = sentences(text, MAX_SENTENCES)
+    title_only = len(body) < 2
+    head = _unit(title, m) if title else None
+    units = ([head] if head else []) + [_unit(s, m) for s in body]
+    evidence = Evidence(sentence_count=len(units), title_only=title_only)
+    counts = [sum(len(u.parties[i]) for u in units) for i in range(len(m.parties))]
+    all_parties = all(counts)
+    strengths = [_strength(u, all_parties) for u in units]
+    lookalike_hits = 0
+    for unit, strength in zip(units, strengths, strict=True):
+        for i, found in enumerate(unit.parties):
+            evidence.parties.setdefault(m.parties[i], Counter()).update(found)
+        evidence.instrument.update(unit.strong + unit.weak)
+        evidence.anchors.update(unit.anchors)
+        evidence.distractors.update(unit.distractors)
+        if strength:
+            evidence.events.update(unit.events)
+            if len(evidence.topic_sentences) < 3:
+                evidence.topic_sentences.append(unit.text[:300])
+        if unit.strong or unit.weak or unit.anchors:
+            for j, found in enumerate(unit.lookalikes):
+                if found:
+                    evidence.lookalikes.setdefault(m.lookalikes[j], Counter()).update(found)
+                    if strength < 1.0:
+                        lookalike_hits += len(found)
+    for aspect in m.aspects:
+        hits = sum(len(u.found.get(f"aspect:{aspect}", [])) for u in units)
+        if hits:
+            evidence.aspects[aspect] = hits
+    body_strengths = strengths[1:] if head else strengths
+    lead = body_strengths[:LEAD]
+    weakest_party = min(counts) if counts else 0
+    features = {
+        "parties": math.log1p(weakest_party),
+        "anchor": math.log1p(sum(evidence.anchors.values())),
+        "strong": math.log1p(sum(len(u.strong) for u in units)),
+        "weak": math.log1p(sum(len(u.weak) for u in units)),
+        "topic_sentences": math.log1p(sum(strengths)),
+        "topic_share": sum(strengths) / max(1, len(units)),
+        "in_title": strengths[0] if head else 0.0,
+        "in_lead": max(lead, default=0.0),
+        "events": math.log1p(sum(evidence.events.values())),
+        "lookalike": lookalike_hits / (lookalike_hits + weakest_party + 1),
+        "distractors": math.log1p(sum(evidence.distractors.values())) / math.log1p(len(units) + 1),
+        "title_only": 1.0 if title_only else 0.0,
+    }
+    return features, evidence

@@ -1,0 +1,61 @@
+"""TF-IDF cosine similarity to example documents (the seeds, and feedback)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from watcher.topic.text import fold
+
+MAX_TOKENS = 400
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in fold(text).split()[:MAX_TOKENS] if len(t) > 2 and not t.isdigit()]
+
+
+@dataclass(frozen=True)
+class Vectorizer:
+    idf: dict[str, float]
+    default_idf: float
+
+    @classmethod
+    def fit(cls, documents: Sequence[str]) -> Vectorizer:
+        frequency: Counter[str] = Counter()
+        for document in documents:
+            frequency.update(set(tokens(document)))
+        n = len(documents) + 1
+        idf = {term: math.log(n / (1 + df)) + 1 for term, df in frequency.items()}
+        return cls(idf=idf, default_idf=math.log(n) + 1)
+
+    def vector(self, text: str) -> dict[str, float]:
+        counts = Counter(tokens(text))
+        weights = {
+            t: (1 + math.log(c)) * self.idf.get(t, self.default_idf) for t, c in counts.items()
+        }
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {t: w / norm for t, w in weights.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+@dataclass(frozen=True)
+class Exemplars:
+    """Labelled vectors; `nearest` names the most similar one."""
+
+    names: tuple[str, ...]
+    vectors: tuple[dict[str, float], ...]
+
+    def nearest(self, vector: dict[str, float]) -> tuple[str | None, float]:
+        best_name, best = None, 0.0
+        for name, other in zip(self.names, self.vectors, strict=True):
+            similarity = cosine(vector, other)
+            if similarity > best:
+                best_name, best = name, similarity
+        return best_name, best

@@ -1,0 +1,129 @@
+"""Fast matching of many terms: all of a topic's term lists compile to one trie-shaped regex.
+
+A term is a stem matched at a word start ("ratif" → ratified); every word of a phrase is a
+stem; a trailing "=" asks for the whole word. Chinese and Japanese terms match anywhere,
+since those scripts do not separate words. Arabic-script terms also match after the
+particles that attach to the front of a word. One pass over a sentence finds the terms of
+every list; where terms overlap, the longest wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from watcher.topic.text import fold
+
+_GAP = "\x00"  # between the words of a phrase: the rest of a word, then a space
+_END = "\x01"  # a whole-word term ends here
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_PARTICLES = ("و", "ب", "ل", "ف", "ال", "وال", "بال", "لل", "فال", "کال")
+
+Trie = dict[str, "Trie"]
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    trie: Trie = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: Trie) -> str:
+        branches = []
+        for char in sorted(k for k in node if k):
+            if char == _GAP:
+                head = r"\w* "
+            elif char == _END:
+                head = "(?= )"
+            else:
+                head = re.escape(char)
+            branches.append(head + emit(node[char]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+@dataclass(frozen=True)
+class _Term:
+    label: str  # the term as the topic file spells it
+    words: tuple[str, ...]  # folded words; all but the last are stems of the matched words
+    categories: tuple[str, ...]
+
+
+class TermIndex:
+    """Term lists by category, compiled once. `find` maps each category to its matches."""
+
+    def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
+        categories: defaultdict[str, list[str]] = defaultdict(list)
+        labels: dict[str, str] = {}
+        whole: set[str] = set()
+        for category, terms in lists.items():
+            for term in terms:
+                key = fold(term.rstrip("=")).strip()
+                if not key:
+                    continue
+                if _CJK.search(key):
+                    key = key.replace(" ", "")
+                if category not in categories[key]:
+                    categories[key].append(category)
+                labels.setdefault(key, term.rstrip("="))
+                if term.endswith("="):
+                    whole.add(key)
+        self._terms = {
+            key: _Term(labels[key], tuple(key.split()), tuple(cats))
+            for key, cats in categories.items()
+        }
+        self._phrases: defaultdict[tuple[str, int], list[_Term]] = defaultdict(list)
+        worded, anywhere = [], []
+        for key, entry in self._terms.items():
+            if _CJK.search(key):
+                anywhere.append(key)
+                continue
+            pattern = key.replace(" ", _GAP) + (_END if key in whole else "")
+            worded.append(pattern)
+            if _ARABIC.match(key):
+                worded.extend(particle + pattern for particle in _ARABIC_PARTICLES)
+            if len(entry.words) > 1:
+                self._phrases[(entry.words[-1], len(entry.words))].append(entry)
+        self._worded = re.compile("(?<= )(?:" + _trie_regex(worded) + ")") if worded else None
+        self._anywhere = re.compile(_trie_regex(anywhere)) if anywhere else None
+
+    def find(self, folded: str) -> dict[str, list[str]]:
+        """Matches in text that went through `fold`: category → term labels, repeats kept."""
+        found: defaultdict[str, list[str]] = defaultdict(list)
+        for pattern in (self._worded, self._anywhere):
+            if pattern is None:
+                continue
+            for match in pattern.finditer(folded):
+                term = self._identify(match.group(0).strip())
+                if term is not None:
+                    for category in term.categories:
+                        found[category].append(term.label)
+        return found
+
+    def _identify(self, matched: str) -> _Term | None:
+        for candidate in (matched, *_without_particle(matched)):
+            term = self._terms.get(candidate)
+            if term is not None:
+                return term
+            words = candidate.split()
+            for phrase in self._phrases.get((words[-1], len(words)), ()):
+                if all(w.startswith(stem) for w, stem in zip(words, phrase.words, strict=True)):
+                    return phrase
+        return None
+
+
+def _without_particle(matched: str) -> list[str]:
+    return [
+        matched[len(p) :]
+        for p in sorted(_ARABIC_PARTICLES, key=len, reverse=True)
+        if matched.startswith(p) and len(matched) > len(p)
+    ]

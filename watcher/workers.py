@@ -1,0 +1,83 @@
+"""The process pool for the CPU-bound steps (parsing, classifying) and the model it holds.
+
+Parsing runs at ~3 MB/s per core and scoring at a few thousand articles/s: both stay off the
+event loop, which must keep fetching and writing. Each worker receives the relevance model
+once, when it starts; a new model (after feedback) means a new pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+
+from watcher.models import Article, ParsedFeed, Verdict
+from watcher.parse import parse_feed
+from watcher.topic import RelevanceModel
+
+_model: RelevanceModel | None = None
+
+Item = tuple[int, str, str, str | None]
+
+
+def _start_worker(model: RelevanceModel) -> None:
+    """Workers yield the CPU to the event loop, which must keep fetching and writing.
+
+    Measured: with equal priority, two busy parse workers starve the loop on two cores and
+    the cold pass over 1,000 feeds takes 17 s instead of 13 s.
+    """
+    global _model
+    _model = model
+    os.nice(5)
+
+
+def classify_items(
+    items: Sequence[Item], model: RelevanceModel | None = None
+) -> list[tuple[int, Verdict]]:
+    chosen = model or _model
+    assert chosen is not None, "worker started without a model"
+    return [(i, chosen.classify(title, text, language)) for i, title, text, language in items]
+
+
+def items_of(articles: Sequence[Article]) -> list[Item]:
+    return [(a.id, a.title, a.text, a.language) for a in articles]
+
+
+class Workers:
+    def __init__(self, model: RelevanceModel, count: int = 0) -> None:
+        self.count = count or os.cpu_count() or 1
+        self.model = model
+        self._pool = self._start(model)
+
+    def _start(self, model: RelevanceModel) -> ProcessPoolExecutor:
+        # forkserver: forking a process that runs threads (httpx, APScheduler) is unsafe.
+        return ProcessPoolExecutor(
+            self.count,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_start_worker,
+            initargs=(model,),
+        )
+
+    def replace_model(self, model: RelevanceModel) -> None:
+        old, self._pool, self.model = self._pool, self._start(model), model
+        old.shutdown(wait=False)
+
+    async def parse(
+        self, body: bytes, headers: Mapping[str, str], url: str, feed_key: str, now: datetime
+    ) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, parse_feed, body, dict(headers), url, feed_key, now
+        )
+
+    async def classify(self, articles: Sequence[Article]) -> list[tuple[int, Verdict]]:
+        if not articles:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, classify_items, items_of(articles))
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
