@@ -31,19 +31,35 @@ def descendants(root: int, exclude: set[int]) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process, from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     value = _status(pid).get("VmRSS", "0 kB").split()[0]
     return int(value) / 1024
 
 
 class PeakSampler:
-    """Samples the summed RSS of the process tree every `interval` seconds."""
+    """Samples the process tree every `interval` s: peak summed RSS, and CPU of descendants.
+
+    Forkserver workers are not our children, so getrusage(RUSAGE_CHILDREN) never sees them.
+    """
+
+    def descendant_cpu(self) -> float:
+        return sum(self.worker_cpu.values())
 
     def __init__(self, exclude: set[int], interval: float = 0.1) -> None:
         self.exclude = exclude
         self.interval = interval
         self.peak_total = 0.0
         self.peak_main = 0.0
+        self.worker_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -59,7 +75,10 @@ class PeakSampler:
         me = os.getpid()
         while not self._stop.is_set():
             main = rss_mb(me)
-            total = main + sum(rss_mb(p) for p in descendants(me, self.exclude))
+            others = descendants(me, self.exclude)
+            total = main + sum(rss_mb(p) for p in others)
+            for pid in others:
+                self.worker_cpu[pid] = max(self.worker_cpu.get(pid, 0.0), cpu_seconds(pid))
             self.peak_main = max(self.peak_main, main)
             self.peak_total = max(self.peak_total, total)
             self._stop.wait(self.interval)

@@ -41,6 +41,7 @@ class Matchers:
     """The topic's term lists, compiled into one index, and the names of its groups."""
 
     index: TermIndex
+    aspect_index: TermIndex
     parties: tuple[str, ...]
     lookalikes: tuple[str, ...]
     aspects: tuple[str, ...]
@@ -56,9 +57,10 @@ class Matchers:
         }
         lists |= {f"party:{i}": p.terms for i, p in enumerate(topic.parties)}
         lists |= {f"lookalike:{i}": g.terms for i, g in enumerate(topic.lookalikes)}
-        lists |= {f"aspect:{a.name}": a.terms for a in topic.aspects}
         return cls(
             index=TermIndex(lists),
+            # Aspects are only looked for in relevant articles: most articles never pay for them.
+            aspect_index=TermIndex({a.name: a.terms for a in topic.aspects}),
             parties=tuple(p.name for p in topic.parties),
             lookalikes=tuple(g.name for g in topic.lookalikes),
             aspects=tuple(a.name for a in topic.aspects),
@@ -75,8 +77,8 @@ class Evidence:
     events: Counter[str] = field(default_factory=Counter)
     lookalikes: dict[str, Counter[str]] = field(default_factory=dict)
     distractors: Counter[str] = field(default_factory=Counter)
-    aspects: Counter[str] = field(default_factory=Counter)
     topic_sentences: list[str] = field(default_factory=list)
+    folded: list[str] = field(default_factory=list)
     sentence_count: int = 0
     title_only: bool = False
 
@@ -84,7 +86,7 @@ class Evidence:
 @dataclass(frozen=True)
 class Unit:
     text: str
-    found: dict[str, list[str]]
+    folded: str
     parties: tuple[list[str], ...]
     strong: list[str]
     weak: list[str]
@@ -95,10 +97,11 @@ class Unit:
 
 
 def _unit(text: str, m: Matchers) -> Unit:
-    found = m.index.find(fold(text))
+    folded = fold(text)
+    found = m.index.find(folded)
     return Unit(
         text=text,
-        found=found,
+        folded=folded,
         parties=tuple(found.get(f"party:{i}", []) for i in range(len(m.parties))),
         strong=found.get("strong", []),
         weak=found.get("weak", []),
@@ -128,7 +131,7 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
     title_only = len(body) < 2
     head = _unit(title, m) if title else None
     units = ([head] if head else []) + [_unit(s, m) for s in body]
-    evidence = Evidence(sentence_count=len(units), title_only=title_only)
+    evidence = Evidence(sentence_count=len(body) + bool(title), title_only=title_only)
     counts = [sum(len(u.parties[i]) for u in units) for i in range(len(m.parties))]
     all_parties = all(counts)
     strengths = [_strength(u, all_parties) for u in units]
@@ -149,10 +152,7 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
                     evidence.lookalikes.setdefault(m.lookalikes[j], Counter()).update(found)
                     if strength < 1.0:
                         lookalike_hits += len(found)
-    for aspect in m.aspects:
-        hits = sum(len(u.found.get(f"aspect:{aspect}", [])) for u in units)
-        if hits:
-            evidence.aspects[aspect] = hits
+    evidence.folded = [u.folded for u in units]
     body_strengths = strengths[1:] if head else strengths
     lead = body_strengths[:LEAD]
     weakest_party = min(counts) if counts else 0
@@ -162,12 +162,22 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
         "strong": math.log1p(sum(len(u.strong) for u in units)),
         "weak": math.log1p(sum(len(u.weak) for u in units)),
         "topic_sentences": math.log1p(sum(strengths)),
-        "topic_share": sum(strengths) / max(1, len(units)),
+        "topic_share": sum(strengths) / max(1, evidence.sentence_count),
         "in_title": strengths[0] if head else 0.0,
         "in_lead": max(lead, default=0.0),
         "events": math.log1p(sum(evidence.events.values())),
         "lookalike": lookalike_hits / (lookalike_hits + weakest_party + 1),
-        "distractors": math.log1p(sum(evidence.distractors.values())) / math.log1p(len(units) + 1),
+        "distractors": math.log1p(sum(evidence.distractors.values()))
+        / math.log1p(evidence.sentence_count + 1),
         "title_only": 1.0 if title_only else 0.0,
     }
     return features, evidence
+
+
+def aspects(evidence: Evidence, m: Matchers) -> list[str]:
+    """The topic's aspects an article touches, most mentioned first."""
+    counts: Counter[str] = Counter()
+    for folded in evidence.folded:
+        for name, found in m.aspect_index.find(folded).items():
+            counts[name] += len(found)
+    return [name for name, _ in counts.most_common()]

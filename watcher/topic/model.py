@@ -16,7 +16,7 @@ import numpy as np
 
 from watcher.models import Verdict
 from watcher.topic.definition import Example, TopicFile
-from watcher.topic.features import FEATURES, Evidence, Matchers, extract
+from watcher.topic.features import FEATURES, Evidence, Matchers, aspects, extract
 from watcher.topic.language import detect
 from watcher.topic.similarity import Exemplars, Vectorizer
 
@@ -160,11 +160,10 @@ class RelevanceModel:
         if language is None:
             language, _ = detect(f"{title}. {text}")
         relevant = score >= self.threshold
-        aspects = tuple(name for name, _ in evidence.aspects.most_common()) if relevant else ()
         return Verdict(
             score=round(score, 4),
             relevant=relevant,
-            aspects=aspects,
+            aspects=tuple(aspects(evidence, self.matchers)) if relevant else (),
             language=language,
             explanation=_explain(evidence, contributions, seed_name, seed_similarity, feedback),
             model_version=self.version,

@@ -110,20 +110,24 @@ class TermIndex:
         return found
 
     def _identify(self, matched: str) -> _Term | None:
-        for candidate in (matched, *_without_particle(matched)):
-            term = self._terms.get(candidate)
-            if term is not None:
-                return term
-            words = candidate.split()
-            for phrase in self._phrases.get((words[-1], len(words)), ()):
-                if all(w.startswith(stem) for w, stem in zip(words, phrase.words, strict=True)):
-                    return phrase
+        term = self._terms.get(matched) or self._phrase(matched)
+        if term is None and _ARABIC.match(matched):
+            for particle in _PARTICLES_LONGEST_FIRST:
+                if matched.startswith(particle) and len(matched) > len(particle):
+                    rest = matched[len(particle) :]
+                    term = self._terms.get(rest) or self._phrase(rest)
+                    if term is not None:
+                        break
+        return term
+
+    def _phrase(self, matched: str) -> _Term | None:
+        if " " not in matched:
+            return None
+        words = matched.split()
+        for phrase in self._phrases.get((words[-1], len(words)), ()):
+            if all(w.startswith(stem) for w, stem in zip(words, phrase.words, strict=True)):
+                return phrase
         return None
 
 
-def _without_particle(matched: str) -> list[str]:
-    return [
-        matched[len(p) :]
-        for p in sorted(_ARABIC_PARTICLES, key=len, reverse=True)
-        if matched.startswith(p) and len(matched) > len(p)
-    ]
+_PARTICLES_LONGEST_FIRST = sorted(_ARABIC_PARTICLES, key=len, reverse=True)
