@@ -167,3 +167,50 @@ def test_daemon_polls_refuses_a_twin_and_stops_gracefully(feed_server, make_conf
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
+
+
+def test_classify_eval_feedback_rescore(tmp_path, feed_server, make_config):
+    article = tmp_path / "a.txt"
+    article.write_text(
+        "Duma ratifies Iran treaty\nRussia's State Duma ratified the comprehensive strategic "
+        "partnership treaty with Iran. The Federation Council votes next.",
+        encoding="utf-8",
+    )
+    config = make_config([])
+    verdict = json.loads(watcher(config.source, "classify", str(article), "--json").stdout)
+    assert verdict["relevant"] is True and "ratification" in verdict["aspects"]
+    assert verdict["explanation"]["nearest_seed"]
+    text = watcher(config.source, "classify", "-", "--title", "Bakery opens").stdout
+    assert "irrelevant" in text
+    heldout = Path(__file__).parent / "data" / "heldout.jsonl"
+    report = json.loads(watcher(config.source, "eval", str(heldout), "--json").stdout)
+    assert report["f1"] >= 0.95 and "languages" in report and "groups" in report
+    assert report["confusion"]["tp"] + report["confusion"]["fn"] > 0
+
+    url = feed_server.set(
+        "/f",
+        body=fx.rss20(
+            [
+                fx.Item(
+                    title="Russia and Iran hold talks",
+                    link="https://n.e/1",
+                    summary="Lavrov met Araghchi.",
+                )
+            ]
+        ),
+    )
+    config = make_config([url])
+    watcher(config.source, "poll")
+    article_id = rows(config, "SELECT id FROM articles")[0]["id"]
+    done = watcher(config.source, "feedback", str(article_id), "relevant")
+    assert done.returncode == 0 and "recorded" in done.stdout
+    missing = watcher(config.source, "feedback", "99999", "relevant")
+    assert missing.returncode == 2 and "no article with id 99999" in missing.stderr
+    dry = json.loads(watcher(config.source, "rescore", "--dry-run", "--json").stdout)
+    assert dry["rescored"] == 1 and dry["dry_run"] is True
+    assert (
+        rows(config, "SELECT relevant FROM articles")[0]["relevant"] == 0
+    )  # dry run stored nothing
+    wet = json.loads(watcher(config.source, "rescore", "--json").stdout)
+    stored = rows(config, "SELECT relevant FROM articles")[0]["relevant"]
+    assert stored == (1 if wet["now_relevant"] else 0)

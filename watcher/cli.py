@@ -348,5 +348,157 @@ def articles(ctx: Context, text: str | None, since: str | None, limit: int, as_j
     out.print(table)
 
 
+def _model_for(ctx: Context) -> Any:
+    from watcher.relevance import current_model
+    from watcher.topic import build_model
+
+    config = ctx.config
+    if config.database.exists():
+        with open_store(config, sync=False) as store:
+            return current_model(config, store)
+    return build_model(config)
+
+
+def _print_verdict(verdict: Any, title: str) -> None:
+    colour = "green" if verdict.relevant else "red"
+    out.print(f"[bold {colour}]{verdict.label}[/] score {verdict.score:.3f}  {title}")
+    exp = verdict.explanation
+    out.print(f"  language: {verdict.language or 'unknown'}", highlight=False)
+    if verdict.aspects:
+        out.print(f"  aspects: {', '.join(verdict.aspects)}", highlight=False)
+    for name, terms in exp["entities"].items():
+        out.print(f"  {name}: {', '.join(terms)}", highlight=False)
+    for key in ("instrument", "anchors", "events"):
+        if exp[key]:
+            out.print(f"  {key}: {', '.join(exp[key])}", highlight=False)
+    out.print(
+        f"  nearest seed: {exp['nearest_seed']} (similarity {exp['seed_similarity']})",
+        highlight=False,
+    )
+    for reason in exp["pushed_down_by"]:
+        out.print(f"  pushed down by: {reason}", highlight=False)
+    for note in exp["notes"]:
+        out.print(f"  note: {note}", highlight=False)
+
+
+@cli.command()
+@click.argument("source", required=False, type=click.File("r", encoding="utf-8"))
+@click.option("--title", help="The headline (default: the first line of the text).")
+@json_option
+@pass_context
+def classify(ctx: Context, source: Any, title: str | None, as_json: bool) -> None:
+    """Judge one article (FILE, or - for stdin) and explain the verdict."""
+    text = source.read() if source is not None else ""
+    if title is None:
+        title, _, text = text.strip().partition("\n")
+    if not title and not text.strip():
+        raise click.UsageError("nothing to classify: give FILE, - for stdin, or --title")
+    verdict = _model_for(ctx).classify(title, text)
+    if as_json:
+        emit_json(
+            {
+                "score": verdict.score,
+                "label": verdict.label,
+                "relevant": verdict.relevant,
+                "aspects": list(verdict.aspects),
+                "language": verdict.language,
+                "explanation": verdict.explanation,
+                "model_version": verdict.model_version,
+            }
+        )
+        return
+    _print_verdict(verdict, title)
+
+
+@cli.command("eval")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_context
+def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
+    """Score labelled records (JSON lines: title, text, label 1/0/null, group, lang, id)."""
+    from watcher.evaluate import evaluate, load_records
+
+    model = _model_for(ctx)
+    records = load_records(path)
+
+    def judge(title: str, text: str) -> tuple[bool, float]:
+        verdict = model.classify(title, text)
+        return verdict.relevant, verdict.score
+
+    report = evaluate(records, judge).as_dict()
+    if as_json:
+        emit_json(report)
+        return
+    c = report["confusion"]
+    out.print(
+        f"precision {report['precision']:.3f}  recall {report['recall']:.3f}  "
+        f"F1 {report['f1']:.3f}  (skipped {report['skipped']} unlabelled)",
+        highlight=False,
+    )
+    out.print(f"confusion: tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}", highlight=False)
+    for heading in ("groups", "languages"):
+        table = Table(heading[:-1], "correct", "total", "accuracy")
+        for key, row in report[heading].items():
+            table.add_row(key, str(row["correct"]), str(row["total"]), f"{row['accuracy']:.2f}")
+        out.print(table)
+    for miss in report["misclassified"]:
+        out.print(
+            f"misclassified {miss['id']}: label {miss['label']} score {miss['score']:.3f} "
+            f"{miss['title']}",
+            highlight=False,
+        )
+
+
+@cli.command()
+@click.argument("article", type=int)
+@click.argument("judgement", type=click.Choice(["relevant", "irrelevant"]))
+@pass_context
+def feedback(ctx: Context, article: int, judgement: str) -> None:
+    """Record that ARTICLE (an id from `watcher articles`) is relevant or irrelevant."""
+    with open_store(ctx.config, sync=False) as store:
+        if not store.article_exists(article):
+            raise click.BadParameter(
+                f"no article with id {article}; see `watcher articles`", param_hint="ARTICLE"
+            )
+        store.record_feedback(article, judgement == "relevant", utcnow())
+        count = len(store.feedback())
+    out.print(
+        f"recorded: article {article} is {judgement} ({count} judgements in all); "
+        "the model learns from it at the next start or poll, or run `watcher rescore`",
+        highlight=False,
+    )
+
+
+@cli.command()
+@click.option("--since", help="Only articles first seen since (YYYY-MM-DD or an age like 7d).")
+@click.option("--dry-run", is_flag=True, help="Show what would change; store nothing.")
+@json_option
+@pass_context
+def rescore(ctx: Context, since: str | None, dry_run: bool, as_json: bool) -> None:
+    """Judge stored articles again after the seeds, topic or feedback changed."""
+    from watcher.relevance import rescore as run_rescore
+
+    with open_store(ctx.config, sync=False) as store:
+        changes, total = run_rescore(
+            ctx.config, store, parse_since(since), dry_run=dry_run, now=utcnow()
+        )
+    if as_json:
+        emit_json(
+            {
+                "rescored": total,
+                "dry_run": dry_run,
+                "now_relevant": [c.__dict__ for c in changes if c.now_relevant],
+                "no_longer_relevant": [c.__dict__ for c in changes if not c.now_relevant],
+            }
+        )
+        return
+    verb = "would change" if dry_run else "changed"
+    out.print(f"{total} articles rescored; {len(changes)} {verb}:", highlight=False)
+    for c in changes:
+        arrow = "now alerts" if c.now_relevant else "no longer alerts"
+        before = "-" if c.before is None else f"{c.before:.3f}"
+        out.print(f"  {arrow}: #{c.article_id} {before} → {c.after:.3f} {c.title}", highlight=False)
+
+
 def main() -> None:
     cli(prog_name="watcher")
