@@ -74,9 +74,8 @@ def _identifier() -> Any:
 
 def detect(text: str) -> tuple[str | None, float]:
     """The most likely language of `text` and the model's probability for it."""
-    sample = text[
-        :400
-    ].strip()  # measured: as accurate as 1,500 characters on our records, 2x faster
+    # Measured on the labelled records: 400 characters are as accurate as 1,500, and faster.
+    sample = text[:400].strip()
     if len(sample) < 3:
         return None, 0.0
     language, probability = _identifier().classify(sample)
