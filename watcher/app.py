@@ -1,20 +1,29 @@
-"""Wiring: builds the store, fetcher, workers and pipeline from a config. No decisions."""
+"""Wiring: builds store, fetcher, workers, notifier and deliverer from a config. No decisions."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 
 from watcher.config import Config
+from watcher.deliver import Channel
+from watcher.deliver.email import EmailChannel
+from watcher.deliver.webhook import WebhookChannel
+from watcher.deliver.worker import Deliverer
 from watcher.fetch import Fetcher
 from watcher.models import PollReport
+from watcher.notify import Notifier, make_renderer
 from watcher.pipeline import Pipeline, utcnow
 from watcher.relevance import current_model
 from watcher.scheduler import Daemon
 from watcher.sources import feed_sources
 from watcher.store import DaemonLock, Store
 from watcher.workers import Workers
+
+HEALTH_TICK = 60.0
+DIGEST_TICK = 30.0
 
 
 @contextmanager
@@ -28,15 +37,42 @@ def open_store(config: Config, *, sync: bool = True) -> Iterator[Store]:
         store.close()
 
 
+@dataclass
+class Runtime:
+    pipeline: Pipeline
+    deliverer: Deliverer
+    notifier: Notifier
+
+
 @asynccontextmanager
-async def open_pipeline(
+async def open_channels(config: Config) -> AsyncIterator[dict[str, Channel]]:
+    channels: dict[str, Channel] = {
+        "email": EmailChannel(config.smtp),
+        "webhook": WebhookChannel(),
+    }
+    try:
+        yield channels
+    finally:
+        for channel in channels.values():
+            await channel.aclose()
+
+
+@asynccontextmanager
+async def open_runtime(
     config: Config, store: Store, workers: Workers | None = None
-) -> AsyncIterator[Pipeline]:
+) -> AsyncIterator[Runtime]:
     own = workers is None
     pool = workers or Workers(current_model(config, store), config.polling.parse_workers)
     try:
-        async with Fetcher(config.polling) as fetcher:
-            yield Pipeline(config, store, fetcher, pool)
+        async with Fetcher(config.polling) as fetcher, open_channels(config) as channels:
+            deliverer = Deliverer(config, store, channels, utcnow)
+            renderer = make_renderer(config, pool.model.topic.topic.name)
+            notifier = Notifier(config, store, renderer, deliverer.kick)
+            pipeline = Pipeline(config, store, fetcher, pool, notifier)
+            try:
+                yield Runtime(pipeline, deliverer, notifier)
+            finally:
+                await deliverer.drain()
     finally:
         if own:
             pool.shutdown()
@@ -50,16 +86,21 @@ def poll_once(
     on_done: Callable[[PollReport], None] | None = None,
     workers: Workers | None = None,
 ) -> list[PollReport]:
-    """One pass over the due feeds (or all of them), under the daemon lock."""
+    """One pass over the due feeds (or all of them) under the daemon lock; due messages are
+    sent once at the end, and what fails stays queued for the daemon."""
 
     async def run(store: Store) -> list[PollReport]:
-        async with open_pipeline(config, store, workers) as pipeline:
+        async with open_runtime(config, store, workers) as runtime:
+            pipeline = runtime.pipeline
             pipeline.refresh_model()
             await pipeline.classify_backlog()
             feeds = store.due_feeds(utcnow(), config.polling.max_backoff * 2, everything=everything)
             if on_start is not None:
                 on_start(len(feeds))
-            return await pipeline.poll(feeds, on_done)
+            reports = await pipeline.poll(feeds, on_done)
+            await runtime.deliverer.drain()
+            await runtime.deliverer.deliver_due()
+            return reports
 
     with DaemonLock(config.database), open_store(config) as store:
         reports = asyncio.run(run(store))
@@ -69,9 +110,20 @@ def poll_once(
 
 def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
     async def run(store: Store) -> None:
-        async with open_pipeline(config, store) as pipeline:
-            await pipeline.classify_backlog()
-            daemon = Daemon(pipeline, config.polling.tick)
+        async with open_runtime(config, store) as runtime:
+            await runtime.pipeline.classify_backlog()
+            daemon = Daemon(runtime.pipeline, config.polling.tick)
+            notifier, clock = runtime.notifier, runtime.pipeline.clock
+
+            async def digests() -> None:
+                notifier.send_due_digests(clock())
+
+            async def health() -> None:
+                notifier.check_health(clock())
+
+            daemon.add_tick("deliver", config.delivery.tick, runtime.deliverer.deliver_due)
+            daemon.add_tick("digests", DIGEST_TICK, digests)
+            daemon.add_tick("health", HEALTH_TICK, health)
             await daemon.run(stop or asyncio.Event())
 
     with DaemonLock(config.database), open_store(config) as store:

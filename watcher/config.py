@@ -179,6 +179,19 @@ class SubscriberConfig(Section):
     ops: bool = Field(False, description="Also receive feed health alerts.")
 
     @model_validator(mode="after")
+    def _valid_schedule(self) -> SubscriberConfig:
+        from watcher.timing import digest_trigger
+
+        try:
+            digest_trigger(self.digest, self.timezone)
+        except (ValueError, KeyError) as exc:
+            raise ValueError(
+                f"digest schedule {self.digest!r} is not valid ({exc}); use 'daily 08:00', "
+                "'weekly mon 08:00' or a cron line such as '0 8 * * 1-5'"
+            ) from exc
+        return self
+
+    @model_validator(mode="after")
     def _one_channel(self) -> SubscriberConfig:
         if (self.email is None) == (self.webhook is None):
             raise ValueError(
@@ -192,6 +205,9 @@ class DeliveryConfig(Section):
     base_backoff: Duration = Field(30.0, description="Wait after the first failed attempt.")
     max_backoff: Duration = Field(6 * 3600.0, description="Longest wait between two attempts.")
     tick: Duration = Field(2.0, description="How often the daemon looks for due messages.")
+    templates: Path | None = Field(
+        None, description="Folder of Jinja2 templates that override the built-in ones."
+    )
 
 
 class HealthConfig(Section):

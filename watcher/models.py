@@ -113,6 +113,7 @@ class Article:
     language: str | None
     content_hash: str
     feed_name: str = ""
+    feed_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,3 +176,42 @@ class Verdict:
     @property
     def label(self) -> str:
         return "relevant" if self.relevant else "irrelevant"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A rendered notification, ready for the outbox. Rendered once: retries resend these bytes."""
+
+    id: str
+    subscriber: str
+    channel: str
+    kind: str
+    subject: str
+    body: bytes
+    article_id: int | None = None
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: str
+    subscriber: str
+    channel: str
+    kind: str
+    subject: str
+    body: bytes
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRef:
+    """A story as routing and rendering see it: its first article and the copies since."""
+
+    id: int
+    title: str
+    is_new: bool

@@ -18,6 +18,7 @@ from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
 from watcher.fetch import Fetcher
 from watcher.models import Article, Feed, FeedUpdate, FetchLogRow, Outcome, ParsedFeed, PollReport
+from watcher.notify import Notifier
 from watcher.relevance import current_model
 from watcher.store import Store
 from watcher.timing import next_poll_after_error
@@ -40,6 +41,7 @@ class Pipeline:
         store: Store,
         fetcher: Fetcher,
         workers: Workers,
+        notifier: Notifier,
         *,
         clock: Clock = utcnow,
         rng: random.Random | None = None,
@@ -48,6 +50,7 @@ class Pipeline:
         self.store = store
         self.fetcher = fetcher
         self.workers = workers
+        self.notifier = notifier
         self.clock = clock
         self.rng = rng or random.Random()
         self._feedback_stamp = store.feedback_stamp()
@@ -114,11 +117,16 @@ class Pipeline:
         )
 
     async def classify(self, articles: Sequence[Article]) -> None:
-        """Score new articles and store the verdicts (routing joins this step later)."""
+        """Score new articles, then store the verdicts and the messages they cause together."""
         if not articles:
             return
         verdicts = await self.workers.classify(articles)
-        self.store.save_verdicts(verdicts, self.clock())
+        now = self.clock()
+        with self.store.transaction():
+            self.store.save_verdicts(verdicts, now)
+            enqueued = self.notifier.route_verdicts(articles, verdicts, now)
+        if enqueued:
+            self.notifier.on_enqueued()
 
     async def classify_backlog(self) -> int:
         """Articles stored but not yet judged (the daemon stopped in between) are judged now."""

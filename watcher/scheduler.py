@@ -20,7 +20,7 @@ from watcher.pipeline import Pipeline
 
 log = logging.getLogger("watcher.daemon")
 
-Tick = Callable[[], Awaitable[None]]
+Tick = Callable[[], Awaitable[object]]
 
 
 class Daemon:

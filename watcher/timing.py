@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
 
 MIN_DELAY = 30.0
 
@@ -51,3 +55,69 @@ def next_poll_after_error(
     if retry_after is not None:
         delay = max(delay, min(retry_after, max_backoff))
     return now + timedelta(seconds=delay)
+
+
+def next_delivery_attempt(
+    now: datetime,
+    attempts: int,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    jitter: float = 0.0,
+) -> datetime:
+    """Exponential backoff with equal jitter; Retry-After (429) is a floor, capped too."""
+    delay = min(cap, base * (2.0 ** min(max(0, attempts - 1), 30))) * (0.5 + 0.5 * jitter)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, cap))
+    return now + timedelta(seconds=delay)
+
+
+_DAILY = re.compile(r"^daily\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
+_WEEKLY = re.compile(r"^weekly\s+(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
+
+
+def digest_trigger(schedule: str, timezone: str) -> CronTrigger:
+    """'daily HH:MM', 'weekly mon HH:MM' or a five-field cron line, in a time zone."""
+    zone = ZoneInfo(timezone)
+    text = schedule.strip()
+    if match := _DAILY.match(text):
+        return CronTrigger(hour=int(match[1]), minute=int(match[2]), timezone=zone)
+    if match := _WEEKLY.match(text):
+        return CronTrigger(
+            day_of_week=match[1].lower(), hour=int(match[2]), minute=int(match[3]), timezone=zone
+        )
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError("a cron line has five fields: minute hour day month weekday")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=_cron_weekdays(weekday),
+        timezone=zone,
+    )
+
+
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _cron_weekdays(field: str) -> str:
+    """Standard cron counts weekdays from Sunday = 0 (or 7); APScheduler 3 from Monday = 0,
+    so numbers are turned into names, which both read the same way."""
+    return re.sub(r"\d", lambda m: _CRON_DAYS[int(m[0])], field)
+
+
+def next_digest(schedule: str, timezone: str, after: datetime) -> datetime:
+    """The first digest slot strictly after `after` (DST-correct in the subscriber's zone)."""
+    trigger = digest_trigger(schedule, timezone)
+    moment: datetime | None = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    assert moment is not None
+    return moment.astimezone(UTC)
+
+
+def digest_due(schedule: str, timezone: str, last: datetime, now: datetime) -> bool:
+    """Due when a slot has passed since the last digest: however many slots were missed
+    while the daemon was down, this is true once, and one catch-up digest covers them all."""
+    return next_digest(schedule, timezone, last) <= now

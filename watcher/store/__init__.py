@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from watcher.models import Article, Entry, Feed, FeedSource, FeedUpdate, FetchLogRow, Verdict
-from watcher.store import articles, feeds, verdicts
+from watcher.models import (
+    Article,
+    Entry,
+    Feed,
+    FeedSource,
+    FeedUpdate,
+    FetchLogRow,
+    Message,
+    OutboxItem,
+    Verdict,
+)
+from watcher.store import articles, feeds, outbox, stories, verdicts
 from watcher.store.db import DaemonLock, open_database
 
 __all__ = ["DaemonLock", "Store"]
@@ -28,6 +39,12 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all (nested calls use savepoints)."""
+        with self.db.atomic():
+            yield
 
     # feeds -----------------------------------------------------------------
     def sync_feeds(self, sources: Sequence[FeedSource], now: datetime) -> None:
@@ -100,3 +117,94 @@ class Store:
 
     def feedback_stamp(self) -> str:
         return verdicts.feedback_stamp(self.db)
+
+    # stories -------------------------------------------------------------------
+    def recent_stories(self, now: datetime) -> list[tuple[int, frozenset[int], str]]:
+        return stories.recent(self.db, now)
+
+    def create_story(
+        self, title: str, signature: frozenset[int], article_id: int, now: datetime
+    ) -> int:
+        with self.db.atomic():
+            story_id = stories.create(self.db, title, signature, article_id, now)
+            stories.attach(self.db, story_id, article_id)
+        return story_id
+
+    def join_story(self, story_id: int, article_id: int, now: datetime) -> None:
+        with self.db.atomic():
+            stories.join(self.db, story_id, article_id, now)
+
+    def story_copies(self, story_id: int) -> list[dict[str, Any]]:
+        return stories.story_copies(self.db, story_id)
+
+    # outbox --------------------------------------------------------------------
+    def enqueue(self, message: Message, now: datetime) -> bool:
+        with self.db.atomic():
+            return outbox.enqueue(self.db, message, now)
+
+    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        return outbox.due(self.db, now, limit)
+
+    def mark_sent(self, item_id: str, now: datetime) -> None:
+        with self.db.atomic():
+            outbox.mark_sent(self.db, item_id, now)
+
+    def mark_retry(self, item_id: str, error: str, next_at: datetime) -> None:
+        with self.db.atomic():
+            outbox.mark_retry(self.db, item_id, error, next_at)
+
+    def mark_dead(self, item_id: str, error: str) -> None:
+        with self.db.atomic():
+            outbox.mark_dead(self.db, item_id, error)
+
+    def requeue(self, item_id: str | None, now: datetime) -> int:
+        with self.db.atomic():
+            return outbox.requeue(self.db, item_id, now)
+
+    def outbox_items(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]:
+        return outbox.listing(self.db, status, limit)
+
+    def queue_summary(self) -> dict[str, int]:
+        return outbox.summary(self.db)
+
+    # digests and subscribers -----------------------------------------------------
+    def add_digest_item(
+        self, subscriber: str, article_id: int, story_id: int, now: datetime
+    ) -> None:
+        with self.db.atomic():
+            stories.add_digest_item(self.db, subscriber, article_id, story_id, now)
+
+    def pending_digest(self, subscriber: str) -> list[dict[str, Any]]:
+        return stories.pending_digest(self.db, subscriber)
+
+    def close_digest(
+        self, subscriber: str, article_ids: list[int], outbox_id: str | None, at: datetime
+    ) -> None:
+        with self.db.atomic():
+            stories.close_digest(self.db, subscriber, article_ids, outbox_id)
+            stories.set_last_digest(self.db, subscriber, at)
+
+    def last_digest(self, subscriber: str) -> datetime | None:
+        return stories.last_digest(self.db, subscriber)
+
+    def set_last_digest(self, subscriber: str, at: datetime) -> None:
+        with self.db.atomic():
+            stories.set_last_digest(self.db, subscriber, at)
+
+    def disabled_subscribers(self) -> dict[str, str]:
+        return stories.disabled_subscribers(self.db)
+
+    def disable_subscriber(self, name: str, reason: str, now: datetime) -> None:
+        with self.db.atomic():
+            stories.disable_subscriber(self.db, name, reason, now)
+
+    # feed health -----------------------------------------------------------------
+    def health_states(self) -> dict[int, str]:
+        return stories.health_states(self.db)
+
+    def set_health(self, feed_id: int, state: str, now: datetime) -> None:
+        with self.db.atomic():
+            stories.set_health(self.db, feed_id, state, now)
+
+    def recent_first_seen(self, feed_id: int) -> list[str]:
+        return stories.recent_gaps(self.db, feed_id)

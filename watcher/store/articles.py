@@ -28,6 +28,7 @@ def article_from_row(row: dict[str, Any]) -> Article:
         language=row["language"],
         content_hash=row["content_hash"],
         feed_name=row.get("feed_name") or "",
+        feed_url=row.get("feed_url") or "",
     )
 
 
@@ -73,14 +74,17 @@ def insert_new(
     return new_ids
 
 
-_SELECT = "SELECT a.*, f.name AS feed_name FROM articles a JOIN feeds f ON f.id = a.feed_id"
+SELECT_ARTICLES = (
+    "SELECT a.*, f.name AS feed_name, f.source_url AS feed_url"
+    " FROM articles a JOIN feeds f ON f.id = a.feed_id"
+)
 
 
 def by_ids(db: sqlite_utils.Database, ids: Sequence[int]) -> list[Article]:
     if not ids:
         return []
     placeholders = ", ".join("?" for _ in ids)
-    rows = db.query(f"{_SELECT} WHERE a.id IN ({placeholders}) ORDER BY a.id", list(ids))
+    rows = db.query(f"{SELECT_ARTICLES} WHERE a.id IN ({placeholders}) ORDER BY a.id", list(ids))
     return [article_from_row(r) for r in rows]
 
 
@@ -98,7 +102,7 @@ def search(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     params.append(limit)
     return list(
-        db.query(f"{_SELECT} {clause} ORDER BY a.published DESC, a.id DESC LIMIT ?", params)
+        db.query(f"{SELECT_ARTICLES} {clause} ORDER BY a.published DESC, a.id DESC LIMIT ?", params)
     )
 
 

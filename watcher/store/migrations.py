@@ -95,3 +95,68 @@ def m002_verdicts_feedback(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m003_stories_outbox_digests(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            first_article_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX stories_recent ON stories (updated_at);
+        ALTER TABLE articles ADD COLUMN story_id INTEGER REFERENCES stories(id);
+
+        CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,
+            subscriber TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body BLOB NOT NULL,
+            article_id INTEGER,
+            story_id INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+        CREATE UNIQUE INDEX outbox_one_alert_per_story
+            ON outbox (subscriber, story_id) WHERE kind = 'alert';
+
+        CREATE TABLE digest_items (
+            subscriber TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            story_id INTEGER NOT NULL,
+            added_at TEXT NOT NULL,
+            outbox_id TEXT,
+            PRIMARY KEY (subscriber, article_id)
+        );
+        CREATE INDEX digest_items_pending ON digest_items (subscriber) WHERE outbox_id IS NULL;
+
+        CREATE TABLE digest_state (
+            subscriber TEXT PRIMARY KEY,
+            last_digest_at TEXT NOT NULL
+        );
+
+        CREATE TABLE subscriber_state (
+            subscriber TEXT PRIMARY KEY,
+            disabled_reason TEXT,
+            disabled_at TEXT
+        );
+
+        CREATE TABLE feed_health (
+            feed_id INTEGER PRIMARY KEY REFERENCES feeds(id),
+            state TEXT NOT NULL,
+            since TEXT NOT NULL
+        );
+        """
+    )

@@ -10,10 +10,9 @@ from typing import Any
 import sqlite_utils
 
 from watcher.models import Article, Verdict
+from watcher.store.articles import SELECT_ARTICLES as _SELECT
 from watcher.store.articles import article_from_row
 from watcher.store.db import iso
-
-_SELECT = "SELECT a.*, f.name AS feed_name FROM articles a JOIN feeds f ON f.id = a.feed_id"
 
 
 def save(db: sqlite_utils.Database, verdicts: Sequence[tuple[int, Verdict]], now: datetime) -> None:

@@ -1,0 +1,119 @@
+"""SQL for the outbox: messages waiting to be sent, their attempts and their fate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from watcher.models import Message, OutboxItem
+from watcher.store.db import from_iso, iso
+
+
+def _item(row: dict[str, Any]) -> OutboxItem:
+    next_at, created = from_iso(row["next_attempt_at"]), from_iso(row["created_at"])
+    assert next_at is not None and created is not None
+    return OutboxItem(
+        id=row["id"],
+        subscriber=row["subscriber"],
+        channel=row["channel"],
+        kind=row["kind"],
+        subject=row["subject"],
+        body=bytes(row["body"]),
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=next_at,
+        created_at=created,
+        last_error=row["last_error"],
+        sent_at=from_iso(row["sent_at"]),
+    )
+
+
+def enqueue(db: sqlite_utils.Database, message: Message, now: datetime) -> bool:
+    """Add a message; False when it would be a second alert for the same story."""
+    cursor = db.conn.execute(
+        "INSERT OR IGNORE INTO outbox (id, subscriber, channel, kind, subject, body, article_id,"
+        " story_id, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            message.id,
+            message.subscriber,
+            message.channel,
+            message.kind,
+            message.subject,
+            message.body,
+            message.article_id,
+            message.story_id,
+            iso(now),
+            iso(now),
+        ],
+    )
+    return cursor.rowcount == 1
+
+
+def due(db: sqlite_utils.Database, now: datetime, limit: int) -> list[OutboxItem]:
+    rows = db.query(
+        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, created_at LIMIT ?",
+        [iso(now), limit],
+    )
+    return [_item(r) for r in rows]
+
+
+def next_due(db: sqlite_utils.Database) -> datetime | None:
+    row = next(db.query("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
+    return from_iso(row["at"])
+
+
+def mark_sent(db: sqlite_utils.Database, item_id: str, now: datetime) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"
+        " last_error = NULL WHERE id = ?",
+        [iso(now), item_id],
+    )
+
+
+def mark_retry(db: sqlite_utils.Database, item_id: str, error: str, next_at: datetime) -> None:
+    db.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+        " WHERE id = ?",
+        [error, iso(next_at), item_id],
+    )
+
+
+def mark_dead(db: sqlite_utils.Database, item_id: str, error: str) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
+        [error, item_id],
+    )
+
+
+def requeue(db: sqlite_utils.Database, item_id: str | None, now: datetime) -> int:
+    """Dead messages back to pending (one, or all when item_id is None); returns the count."""
+    clause, params = ("AND id = ?", [item_id]) if item_id else ("", [])
+    cursor = db.conn.execute(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?"
+        f" WHERE status = 'dead' {clause}",
+        [iso(now), *params],
+    )
+    return cursor.rowcount
+
+
+def listing(db: sqlite_utils.Database, status: str | None, limit: int) -> list[OutboxItem]:
+    clause, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = db.query(
+        f"SELECT * FROM outbox {clause} ORDER BY created_at DESC LIMIT ?", [*params, limit]
+    )
+    return [_item(r) for r in rows]
+
+
+def summary(db: sqlite_utils.Database) -> dict[str, int]:
+    counts = {
+        row["status"]: row["n"]
+        for row in db.query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+    }
+    return {
+        "queue_depth": counts.get("pending", 0),
+        "dead_letters": counts.get("dead", 0),
+        "sent": counts.get("sent", 0),
+    }
