@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import FeedServer
+from tests.servers import FeedServer, MailServer, WebhookReceiver
 from watcher.config import Config, load_config
 from watcher.config import load_config as _load
 from watcher.topic import build_model
@@ -32,6 +32,20 @@ def executor(model) -> Iterator[Workers]:
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     server = FeedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def mail() -> Iterator[MailServer]:
+    server = MailServer()
     yield server
     server.close()
 

@@ -138,3 +138,104 @@ class FeedServer:
                 time.sleep(route.drip or 0)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+@dataclass
+class Delivery:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class WebhookReceiver:
+    """Accepts POSTs on 127.0.0.1; `fail_with` statuses are answered first, then 200."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.deliveries: list[Delivery] = []
+        self.fail_with: list[int] = []
+        self.retry_after: str | None = None
+        self.delay = delay
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                with receiver._lock:
+                    status = receiver.fail_with.pop(0) if receiver.fail_with else 200
+                    if status == 200:
+                        receiver.deliveries.append(
+                            Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                        )
+                reply = b"ok" if status == 200 else b"nope"
+                try:
+                    self.send_response(status)
+                    if status == 429 and receiver.retry_after:
+                        self.send_header("Retry-After", receiver.retry_after)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+    def ids(self) -> list[str]:
+        return [d.headers["webhook-id"] for d in self.deliveries]
+
+    def payloads(self) -> list[dict[str, Any]]:
+        import json
+
+        return [json.loads(d.body) for d in self.deliveries]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class MailServer:
+    """aiosmtpd on 127.0.0.1; `fail_with` SMTP codes are answered to DATA first."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        self.fail_with: list[int] = []
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+                if server.fail_with:
+                    code = server.fail_with.pop(0)
+                    return f"{code} {'try again later' if code < 500 else 'mailbox unavailable'}"
+                import email
+                from email import policy
+
+                message = email.message_from_bytes(envelope.content, policy=policy.default)
+                server.messages.append((envelope, message))
+                return "250 Message accepted for delivery"
+
+        import socket
+
+        with socket.socket() as probe:  # a free loopback port for the SMTP server
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def close(self) -> None:
+        self.controller.stop()

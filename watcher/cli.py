@@ -500,5 +500,150 @@ def rescore(ctx: Context, since: str | None, dry_run: bool, as_json: bool) -> No
         out.print(f"  {arrow}: #{c.article_id} {before} → {c.after:.3f} {c.title}", highlight=False)
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--dead", is_flag=True, help="Only dead letters (given up on).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@json_option
+@click.pass_context
+def outbox(click_ctx: click.Context, dead: bool, limit: int, as_json: bool) -> None:
+    """List queued, sent and dead notifications; `outbox retry` re-queues dead ones."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx: Context = click_ctx.obj
+    with open_store(ctx.config, sync=False) as store:
+        items = store.outbox_items("dead" if dead else None, limit)
+        summary = store.queue_summary()
+    if as_json:
+        emit_json(
+            {
+                **summary,
+                "items": [
+                    {
+                        "id": i.id,
+                        "subscriber": i.subscriber,
+                        "channel": i.channel,
+                        "kind": i.kind,
+                        "subject": i.subject,
+                        "status": i.status,
+                        "attempts": i.attempts,
+                        "next_attempt_at": i.next_attempt_at.isoformat(),
+                        "last_error": i.last_error,
+                        "created_at": i.created_at.isoformat(),
+                        "sent_at": i.sent_at.isoformat() if i.sent_at else None,
+                    }
+                    for i in items
+                ],
+            }
+        )
+        return
+    table = Table("id", "to", "kind", "status", "tries", "subject", "last error")
+    for i in items:
+        table.add_row(
+            i.id, i.subscriber, i.kind, i.status, str(i.attempts), i.subject, i.last_error or ""
+        )
+    out.print(table)
+    out.print(
+        f"queue depth {summary['queue_depth']}, dead letters {summary['dead_letters']}, "
+        f"sent {summary['sent']}",
+        highlight=False,
+    )
+
+
+@outbox.command("retry")
+@click.argument("message_id", required=False)
+@click.option("--all-dead", is_flag=True, help="Re-queue every dead letter.")
+@pass_context
+def outbox_retry(ctx: Context, message_id: str | None, all_dead: bool) -> None:
+    """Re-queue a dead message (by id), or all of them; they keep their ids."""
+    if bool(message_id) == all_dead:
+        raise click.UsageError("give a message id or --all-dead (one of them)")
+    with open_store(ctx.config, sync=False) as store:
+        count = store.requeue(None if all_dead else message_id, utcnow())
+    if message_id and count == 0:
+        raise click.BadParameter(
+            f"no dead message with id {message_id}; see `watcher outbox --dead`",
+            param_hint="MESSAGE_ID",
+        )
+    out.print(f"re-queued {count} message(s); the daemon sends them on its next tick")
+
+
+@cli.command()
+@click.option("--subscriber", "name", help="Only this digest subscriber.")
+@click.option("--dry-run", is_flag=True, help="Print the digest; send and mark nothing.")
+@pass_context
+def digest(ctx: Context, name: str | None, dry_run: bool) -> None:
+    """Build digests now (outside their schedule) and send them, or print with --dry-run."""
+    from watcher.app import open_channels
+    from watcher.deliver.worker import Deliverer
+    from watcher.digest import build_digest
+    from watcher.notify import make_renderer
+
+    config = ctx.config
+    chosen = (
+        [config.subscriber(name)] if name else [s for s in config.subscribers if s.mode == "digest"]
+    )
+    if not chosen:
+        raise click.UsageError('no digest subscribers are configured (mode = "digest")')
+    model = _model_for(ctx)
+    with open_store(config, sync=False) as store:
+        renderer = make_renderer(config, model.topic.topic.name)
+        messages = [build_digest(store, renderer, s, utcnow(), dry_run=dry_run) for s in chosen]
+        for subscriber, message in zip(chosen, messages, strict=True):
+            if message is None:
+                out.print(f"{subscriber.name}: nothing new, no digest", highlight=False)
+            elif dry_run:
+                out.print(f"--- {subscriber.name}: {message.subject}", highlight=False)
+                click.echo(message.body.decode("utf-8", errors="replace"))
+        if not dry_run and any(messages):
+
+            async def send() -> int:
+                async with open_channels(config) as channels:
+                    return await Deliverer(config, store, channels, utcnow).deliver_due()
+
+            sent = asyncio.run(send())
+            out.print(f"{sent} message(s) sent; anything that failed stays queued", highlight=False)
+
+
+@cli.command("notify-test")
+@click.argument("subscriber")
+@pass_context
+def notify_test(ctx: Context, subscriber: str) -> None:
+    """Send a test message to SUBSCRIBER now and report the server's answer."""
+    from watcher.app import open_channels
+    from watcher.errors import DeliveryError
+    from watcher.models import OutboxItem
+    from watcher.notify import make_renderer
+
+    config = ctx.config
+    target = config.subscriber(subscriber)
+    now = utcnow()
+    message = make_renderer(config, "watcher").notice(
+        target, "test", "watcher test message", "If you can read this, delivery works.", now
+    )
+    item = OutboxItem(
+        id=message.id,
+        subscriber=target.name,
+        channel=message.channel,
+        kind="test",
+        subject=message.subject,
+        body=message.body,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+    async def send() -> str:
+        async with open_channels(config) as channels:
+            return await channels[item.channel].send(item, target)
+
+    try:
+        answer = asyncio.run(send())
+    except DeliveryError as exc:
+        err.print(f"[bold red]failed:[/] {exc}", highlight=False)
+        raise SystemExit(1) from exc
+    out.print(f"sent {item.id} to {target.name}: {answer}", highlight=False)
+
+
 def main() -> None:
     cli(prog_name="watcher")

@@ -98,11 +98,7 @@ class Deliverer:
             self.store.mark_dead(item.id, exc.reason)
             log.error("subscriber %s disabled: %s", item.subscriber, exc.reason)
         elif not exc.retryable or attempts >= limit:
-            reason = (
-                exc.reason
-                if not exc.retryable
-                else f"{exc.reason} (gave up after {attempts} attempts)"
-            )
+            reason = str(exc) if not exc.retryable else f"{exc} (gave up after {attempts} attempts)"
             self.store.mark_dead(item.id, reason)
             log.error("dead letter id=%s to=%s: %s", item.id, item.subscriber, reason)
         else:
@@ -114,12 +110,12 @@ class Deliverer:
                 exc.retry_after,
                 self.rng.random(),
             )
-            self.store.mark_retry(item.id, exc.reason, when)
+            self.store.mark_retry(item.id, str(exc), when)
             log.warning(
                 "retry id=%s to=%s attempt=%d next=%s: %s",
                 item.id,
                 item.subscriber,
                 attempts,
                 when.isoformat(timespec="seconds"),
-                exc.reason,
+                exc,
             )
