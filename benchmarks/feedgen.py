@@ -169,3 +169,42 @@ def stats(base: str) -> tuple[int, int]:
     with urllib.request.urlopen(base + "/stats") as reply:
         requests, sent = reply.read().split()
     return int(requests), int(sent)
+
+
+STORY_WORDS = [
+    "railway",
+    "bankers",
+    "customs",
+    "envoys",
+    "grain",
+    "corridor",
+    "tariffs",
+    "pipeline",
+    "engineers",
+    "shipping",
+    "ports",
+    "insurers",
+    "lawyers",
+    "students",
+    "pilgrims",
+    "freight",
+    "drills",
+    "ministers",
+    "auditors",
+    "surveyors",
+]
+
+
+def relevant_item(n: int) -> Any:
+    """A relevant article unlike all others (a story of its own), written for the benchmarks."""
+    from tests.feeds import Item
+
+    rng = random.Random(n)
+    picked = rng.sample(STORY_WORDS, 4)
+    tag = " ".join(f"{w}{n}" for w in rng.sample(STORY_WORDS, 6))  # words no other item has
+    return Item(
+        title=f"{' '.join(picked).capitalize()} cite Russia-Iran treaty: {tag}",
+        link=f"https://wire.example.org/bulletin/{n}",
+        summary=f"{picked[0].capitalize()} and {picked[1]} referred to the comprehensive strategic "
+        f"partnership treaty between Russia and Iran when discussing {picked[2]} and {picked[3]}.",
+    )

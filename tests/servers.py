@@ -152,6 +152,8 @@ class WebhookReceiver:
 
     def __init__(self, delay: float = 0.0) -> None:
         self.deliveries: list[Delivery] = []
+        self.started: list[str] = []
+        self.received_at: list[float] = []
         self.fail_with: list[int] = []
         self.retry_after: str | None = None
         self.delay = delay
@@ -167,13 +169,18 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.started.append(self.headers.get("webhook-id", ""))
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 with receiver._lock:
                     status = receiver.fail_with.pop(0) if receiver.fail_with else 200
                     if status == 200:
+                        receiver.received_at.append(time.time())
                         receiver.deliveries.append(
-                            Delivery(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                            Delivery(
+                                self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                            )
                         )
                 reply = b"ok" if status == 200 else b"nope"
                 try:

@@ -145,7 +145,9 @@ def test_ops_subscribers_hear_of_failing_and_recovered_feeds(
     feed_server, receiver, make_config, executor
 ):
     url = feed_server.set("/flaky", status=500)
-    body = webhook_sub(receiver, name="ops", extra="ops = true") + '[health]\nfailing_after = "1h"\n'
+    body = (
+        webhook_sub(receiver, name="ops", extra="ops = true") + '[health]\nfailing_after = "1h"\n'
+    )
     config = make_config([{"url": url, "name": "Flaky feed"}], body=body)
     poll(config, executor)
     now = datetime.now(UTC)
@@ -175,7 +177,9 @@ def test_status_and_outbox_commands_show_the_queue(receiver, make_config):
     enqueue_notice(config)
     run = lambda *a: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "watcher", "--config", str(config.source), *a],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     status = json.loads(run("status", "--json").stdout)
     assert status["queue_depth"] == 1 and status["dead_letters"] == 0

@@ -108,7 +108,10 @@ def test_an_edited_headline_never_realerts(feed_server, receiver, make_config, e
     config = make_config([url], body=webhook_sub(receiver))
     poll(config, executor)
     edited = fx.Item(
-        title=TREATY.title + " (updated)", link=TREATY.link, guid=TREATY.guid, summary=TREATY.summary
+        title=TREATY.title + " (updated)",
+        link=TREATY.link,
+        guid=TREATY.guid,
+        summary=TREATY.summary,
     )
     feed_server.set("/f", body=fx.rss20([edited]))
     poll(config, executor)
@@ -202,7 +205,9 @@ def test_429_retry_after_is_honoured(receiver, make_config):
     receiver.fail_with, receiver.retry_after = [429], "600"
     clock = Clock()
     deliver_all(config, clock)
-    next_at = datetime.fromisoformat(rows(config, "SELECT next_attempt_at FROM outbox")[0]["next_attempt_at"])
+    next_at = datetime.fromisoformat(
+        rows(config, "SELECT next_attempt_at FROM outbox")[0]["next_attempt_at"]
+    )
     assert next_at >= clock.now + timedelta(seconds=600)
     clock.now += timedelta(seconds=300)
     assert deliver_all(config, clock) == 0 and receiver.deliveries == []
@@ -215,11 +220,16 @@ def test_permanent_failures_are_dead_at_once_and_410_disables(receiver, make_con
     enqueue_notice(config)
     receiver.fail_with = [400]
     deliver_all(config, Clock())
-    assert rows(config, "SELECT status, attempts FROM outbox") == [{"status": "dead", "attempts": 1}]
+    assert rows(config, "SELECT status, attempts FROM outbox") == [
+        {"status": "dead", "attempts": 1}
+    ]
     enqueue_notice(config)
     receiver.fail_with = [410]
     deliver_all(config, Clock())
-    assert rows(config, "SELECT subscriber, disabled_reason FROM subscriber_state")[0]["subscriber"] == "hook"
+    assert (
+        rows(config, "SELECT subscriber, disabled_reason FROM subscriber_state")[0]["subscriber"]
+        == "hook"
+    )
     enqueue_notice(config)
     deliver_all(config, Clock())
     statuses = [r["status"] for r in rows(config, "SELECT status FROM outbox ORDER BY created_at")]

@@ -17,6 +17,7 @@ from datetime import datetime
 from watcher.models import Article, ParsedFeed, Verdict
 from watcher.parse import parse_feed
 from watcher.topic import RelevanceModel
+from watcher.topic.language import detect
 
 _model: RelevanceModel | None = None
 
@@ -32,6 +33,7 @@ def _start_worker(model: RelevanceModel) -> None:
     global _model
     _model = model
     os.nice(5)
+    detect("load the language model now, not with the first article")
 
 
 def classify_items(
@@ -51,6 +53,7 @@ class Workers:
         self.count = count or os.cpu_count() or 1
         self.model = model
         self._pool = self._start(model)
+        self.warm_up()
 
     def _start(self, model: RelevanceModel) -> ProcessPoolExecutor:
         # forkserver: forking a process that runs threads (httpx, APScheduler) is unsafe.
@@ -61,9 +64,15 @@ class Workers:
             initargs=(model,),
         )
 
+    def warm_up(self) -> None:
+        """Start every worker now, so the first article found does not wait for one."""
+        for future in [self._pool.submit(os.getpid) for _ in range(self.count * 2)]:
+            future.result()
+
     def replace_model(self, model: RelevanceModel) -> None:
         old, self._pool, self.model = self._pool, self._start(model), model
         old.shutdown(wait=False)
+        self.warm_up()
 
     async def parse(
         self, body: bytes, headers: Mapping[str, str], url: str, feed_key: str, now: datetime
