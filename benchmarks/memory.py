@@ -45,6 +45,18 @@ def rss_mb(pid: int) -> float:
     return int(value) / 1024
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages divided among the processes sharing them, so a
+    sum over processes counts each page once (RSS would count shared pages many times)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return rss_mb(pid)
+
+
 class PeakSampler:
     """Samples the process tree every `interval` s: peak summed RSS, and CPU of descendants.
 
@@ -52,7 +64,8 @@ class PeakSampler:
     """
 
     def descendant_cpu(self) -> float:
-        return sum(self.worker_cpu.values())
+        """CPU the descendants used while the sampler ran."""
+        return sum(cpu - self.worker_cpu_start[pid] for pid, cpu in self.worker_cpu.items())
 
     def __init__(self, exclude: set[int], interval: float = 0.1) -> None:
         self.exclude = exclude
@@ -60,6 +73,7 @@ class PeakSampler:
         self.peak_total = 0.0
         self.peak_main = 0.0
         self.worker_cpu: dict[int, float] = {}
+        self.worker_cpu_start: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -76,9 +90,11 @@ class PeakSampler:
         while not self._stop.is_set():
             main = rss_mb(me)
             others = descendants(me, self.exclude)
-            total = main + sum(rss_mb(p) for p in others)
+            total = pss_mb(me) + sum(pss_mb(p) for p in others)
             for pid in others:
-                self.worker_cpu[pid] = max(self.worker_cpu.get(pid, 0.0), cpu_seconds(pid))
+                cpu = cpu_seconds(pid)
+                self.worker_cpu_start.setdefault(pid, cpu)
+                self.worker_cpu[pid] = max(self.worker_cpu.get(pid, 0.0), cpu)
             self.peak_main = max(self.peak_main, main)
             self.peak_total = max(self.peak_total, total)
             self._stop.wait(self.interval)

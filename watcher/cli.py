@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from watcher.models import Outcome, PollReport
 from watcher.parse import parse_feed
 from watcher.pipeline import utcnow
 from watcher.sources import feed_sources, write_opml
+from watcher.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,8 +75,6 @@ class Context:
 
 
 def _secret_values(config: Config) -> list[str]:
-    import os
-
     names = [config.smtp.password_env] + [s.secret_env for s in config.subscribers]
     return [os.environ[n] for n in names if n and os.environ.get(n)]
 
@@ -320,12 +320,8 @@ def status(ctx: Context, as_json: bool) -> None:
         out.print(f"{key.replace('_', ' ')}: {value}", highlight=False)
 
 
-def _status_extras(store: Any) -> dict[str, Any]:
-    extras: dict[str, Any] = {"articles": store.article_count()}
-    hook = getattr(store, "queue_summary", None)
-    if hook is not None:
-        extras.update(hook())
-    return extras
+def _status_extras(store: Store) -> dict[str, Any]:
+    return {"articles": store.article_count(), **store.queue_summary()}
 
 
 @cli.command()

@@ -37,9 +37,17 @@ def backoff_delay(
     error_count is the number of consecutive failures including this one (≥ 1).
     The feed is never abandoned: at the cap it is still tried once per max_backoff.
     """
-    exponent = max(0, error_count - 1)
-    base = min(max_backoff, interval * (2.0 ** min(exponent, 30)))
-    return max(MIN_DELAY, base * (0.5 + 0.5 * jitter))
+    return max(MIN_DELAY, _backoff(error_count, interval, max_backoff, jitter))
+
+
+def _backoff(attempt: int, base: float, cap: float, jitter: float) -> float:
+    """base × 2^(attempt-1), capped, times a factor in [0.5, 1) ('equal jitter')."""
+    return min(cap, base * (2.0 ** min(max(0, attempt - 1), 30))) * (0.5 + 0.5 * jitter)
+
+
+def _not_before(delay: float, retry_after: float | None, cap: float) -> float:
+    """Retry-After is a floor on the wait, itself capped so a server cannot park us forever."""
+    return delay if retry_after is None else max(delay, min(retry_after, cap))
 
 
 def next_poll_after_error(
@@ -52,9 +60,7 @@ def next_poll_after_error(
 ) -> datetime:
     """When to try a failing feed again: backoff, but never sooner than Retry-After asks."""
     delay = backoff_delay(error_count, interval, max_backoff, jitter)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, max_backoff))
-    return now + timedelta(seconds=delay)
+    return now + timedelta(seconds=_not_before(delay, retry_after, max_backoff))
 
 
 def next_delivery_attempt(
@@ -65,11 +71,9 @@ def next_delivery_attempt(
     retry_after: float | None = None,
     jitter: float = 0.0,
 ) -> datetime:
-    """Exponential backoff with equal jitter; Retry-After (429) is a floor, capped too."""
-    delay = min(cap, base * (2.0 ** min(max(0, attempts - 1), 30))) * (0.5 + 0.5 * jitter)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, cap))
-    return now + timedelta(seconds=delay)
+    """When to try a failed message again (attempts so far ≥ 1)."""
+    delay = _backoff(attempts, base, cap, jitter)
+    return now + timedelta(seconds=_not_before(delay, retry_after, cap))
 
 
 _DAILY = re.compile(r"^daily\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)

@@ -57,9 +57,11 @@ class Workers:
 
     def _start(self, model: RelevanceModel) -> ProcessPoolExecutor:
         # forkserver: forking a process that runs threads (httpx, APScheduler) is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["watcher.preload"])
         return ProcessPoolExecutor(
             self.count,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=context,
             initializer=_start_worker,
             initargs=(model,),
         )

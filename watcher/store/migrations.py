@@ -160,3 +160,19 @@ def m003_stories_outbox_digests(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m004_fts_only_on_text_changes(db: sqlite_utils.Database) -> None:
+    """The FTS index re-tokenised an article on every update, verdicts included: measured,
+    that doubled the store's CPU in a cold pass. Re-index only when title or text change."""
+    db.executescript(
+        """
+        DROP TRIGGER IF EXISTS articles_au;
+        CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+          INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES ('delete', old.rowid, old.title, old.text);
+          INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END;
+        """
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from watcher.errors import ConfigError
+from watcher.labelled import load_records
 
 
 class _Strict(BaseModel):
@@ -96,25 +96,11 @@ def load_seeds(folder: Path) -> list[Example]:
 
 
 def load_labelled(path: Path) -> list[Example]:
-    """Labelled records (JSON lines with title, text, label 1/0/null); nulls are skipped."""
+    """Labelled records as training examples; records labelled null are skipped."""
     if not path.exists():
         return []
-    examples = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        if record.get("label") is None:
-            continue
-        examples.append(
-            Example(
-                title=str(record.get("title", "")),
-                text=str(record.get("text", "")),
-                label=int(record["label"]),
-                source=f"labelled:{record.get('id', number)}",
-            )
-        )
-    return examples
+    return [
+        Example(title=r.title, text=r.text, label=r.label, source=f"labelled:{r.id}")
+        for r in load_records(path)
+        if r.label is not None
+    ]

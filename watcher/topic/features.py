@@ -81,6 +81,7 @@ class Evidence:
     folded: list[str] = field(default_factory=list)
     sentence_count: int = 0
     title_only: bool = False
+    no_party: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,15 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
     """Features (without the similarity ones) and the evidence behind them."""
     body = sentences(text, MAX_SENTENCES)
     title_only = len(body) < 2
+    evidence = Evidence(sentence_count=len(body) + bool(title), title_only=title_only)
+    whole = _unit("\n".join([title, *body]), m)
+    if not any(whole.parties):
+        # Neither party is named: no sentence can be about the topic, and one pass over the
+        # whole article gives every count the model still needs. Most articles end here.
+        evidence.no_party = True
+        return _without_parties(whole, evidence, m), evidence
     head = _unit(title, m) if title else None
     units = ([head] if head else []) + [_unit(s, m) for s in body]
-    evidence = Evidence(sentence_count=len(body) + bool(title), title_only=title_only)
     counts = [sum(len(u.parties[i]) for u in units) for i in range(len(m.parties))]
     all_parties = all(counts)
     strengths = [_strength(u, all_parties) for u in units]
@@ -172,6 +179,35 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
         "title_only": 1.0 if title_only else 0.0,
     }
     return features, evidence
+
+
+def _without_parties(whole: Unit, evidence: Evidence, m: Matchers) -> dict[str, float]:
+    for i in range(len(m.parties)):
+        evidence.parties[m.parties[i]] = Counter()
+    evidence.instrument.update(whole.strong + whole.weak)
+    evidence.anchors.update(whole.anchors)
+    evidence.distractors.update(whole.distractors)
+    evidence.folded = [whole.folded]
+    lookalike_hits = 0
+    if whole.strong or whole.weak or whole.anchors:
+        for j, found in enumerate(whole.lookalikes):
+            if found:
+                evidence.lookalikes[m.lookalikes[j]] = Counter(found)
+                lookalike_hits += len(found)
+    return {
+        "parties": 0.0,
+        "anchor": math.log1p(len(whole.anchors)),
+        "strong": math.log1p(len(whole.strong)),
+        "weak": math.log1p(len(whole.weak)),
+        "topic_sentences": 0.0,
+        "topic_share": 0.0,
+        "in_title": 0.0,
+        "in_lead": 0.0,
+        "events": 0.0,
+        "lookalike": lookalike_hits / (lookalike_hits + 1),
+        "distractors": math.log1p(len(whole.distractors)) / math.log1p(evidence.sentence_count + 1),
+        "title_only": 1.0 if evidence.title_only else 0.0,
+    }
 
 
 def aspects(evidence: Evidence, m: Matchers) -> list[str]:

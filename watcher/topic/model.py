@@ -41,6 +41,7 @@ RIDGE = 2.0
 TITLE_ONLY_WEIGHT = 0.5
 FEEDBACK_WEIGHT = 3.0
 MAX_FEEDBACK_EXEMPLARS = 200
+LANGUAGE_FLOOR = 0.05
 
 
 def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -136,10 +137,12 @@ class RelevanceModel:
         self, title: str, text: str, exclude: str | None = None
     ) -> tuple[list[float], tuple[Evidence, str | None, float, float]]:
         values, evidence = extract(title, text, self.matchers)
-        vector = self.vectorizer.vector(f"{title}\n{title}\n{text}")
-        seed_name, seed_similarity = _nearest(self.seeds, vector, exclude)
-        _, liked = _nearest(self.liked, vector, exclude)
-        _, disliked = _nearest(self.disliked, vector, exclude)
+        seed_name, seed_similarity, liked, disliked = None, 0.0, 0.0, 0.0
+        if not evidence.no_party:  # similarity cannot rescue an article naming neither party
+            vector = self.vectorizer.vector(f"{title}\n{title}\n{text}")
+            seed_name, seed_similarity = _nearest(self.seeds, vector, exclude)
+            _, liked = _nearest(self.liked, vector, exclude)
+            _, disliked = _nearest(self.disliked, vector, exclude)
         values["seed_similarity"] = seed_similarity
         values["feedback"] = liked - disliked
         return [values[name] for name in FEATURES], (
@@ -157,7 +160,8 @@ class RelevanceModel:
         }
         logit = self.coefficients[0] + sum(contributions.values())
         score = 1.0 / (1.0 + math.exp(-logit))
-        if language is None:
+        if language is None and score >= LANGUAGE_FLOOR:
+            # Only articles that might reach someone need a language (for filters and display).
             language, _ = detect(f"{title}. {text}")
         relevant = score >= self.threshold
         return Verdict(

@@ -1,0 +1,57 @@
+"""Labelled records (JSON lines: id, title, text, label 1/0/null, group, lang): one reader for
+the model's training data and for `watcher eval`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from watcher.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    title: str
+    text: str
+    label: int | None
+    group: str
+    lang: str
+
+
+def read_records(lines: Iterable[str], source: str) -> list[Record]:
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{source}:{number}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(raw, dict) or "label" not in raw:
+            raise ConfigError(
+                f"{source}:{number}: a record needs title, text and label (1, 0 or null)"
+            )
+        label = raw["label"]
+        if label not in (0, 1, None):
+            raise ConfigError(f"{source}:{number}: label must be 1, 0 or null, not {label!r}")
+        records.append(
+            Record(
+                id=str(raw.get("id", number)),
+                title=str(raw.get("title") or ""),
+                text=str(raw.get("text") or ""),
+                label=label,
+                group=str(raw.get("group") or "-"),
+                lang=str(raw.get("lang") or "-"),
+            )
+        )
+    return records
+
+
+def load_records(path: Path) -> list[Record]:
+    try:
+        return read_records(path.read_text(encoding="utf-8").splitlines(), str(path))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
