@@ -98,7 +98,9 @@ def main() -> None:
         started = time.perf_counter()
         with PeakSampler(exclude={process.pid}) as sampler:
             workers = Workers(build_model(config), config.polling.parse_workers)
-        print(f"start-up (model + {workers.count} warmed workers): {time.perf_counter() - started:.2f}s")
+        print(
+            f"start-up (model + {workers.count} warmed workers): {time.perf_counter() - started:.2f}s"
+        )
         peaks.append((sampler.peak_main, sampler.peak_total))
         run_pass("cold", config, base, workers)
         run_pass("warm", config, base, workers)

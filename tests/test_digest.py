@@ -187,3 +187,58 @@ def test_status_and_outbox_commands_show_the_queue(receiver, make_config):
     assert listing["items"][0]["status"] == "pending"
     bad = run("outbox", "retry")
     assert bad.returncode == 2 and "message id or --all-dead" in bad.stderr
+
+
+def test_a_feed_silent_far_beyond_its_rhythm_is_reported():
+    from watcher.config import HealthConfig
+    from watcher.health import FAILING, OK, SILENT, assess, notice
+
+    health = HealthConfig(silent_factor=10, silent_min=86400)
+    hourly = [utc(2025, 1, 10, h) for h in range(8)]  # a new item every hour
+    feed = {
+        "name": "Wire",
+        "url": "https://w.example.org/rss",
+        "gone_reason": None,
+        "disabled_reason": None,
+        "failing_since": None,
+        "last_error": None,
+        "last_new_at": utc(2025, 1, 10, 7).isoformat(),
+    }
+    assert assess(feed, hourly, utc(2025, 1, 10, 20), health) == OK  # 13 h: under the 1-day floor
+    assert assess(feed, hourly, utc(2025, 1, 11, 8), health) == SILENT
+    assert assess(feed, hourly[:2], utc(2025, 1, 20), health) == OK  # too little history to judge
+    assert notice(feed, OK, SILENT)[0] == "feed.silent"
+    assert notice(feed, SILENT, OK)[0] == "feed.recovered"
+    assert notice(feed, OK, OK) is None
+    failing = {**feed, "failing_since": utc(2025, 1, 10).isoformat(), "last_error": "HTTP 500"}
+    assert assess(failing, hourly, utc(2025, 1, 11), health) == FAILING
+
+
+def test_slack_format_posts_slack_json(receiver, make_config):
+    from tests.test_notify import enqueue_notice
+
+    config = make_config([], body=webhook_sub(receiver, extra='format = "slack"'))
+    enqueue_notice(config, text="Feed <b>x</b> & co")
+    deliver_all(config, Clock())
+    [payload] = receiver.payloads()
+    assert payload["text"] == "Test"
+    assert payload["blocks"][0]["type"] == "section"
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; co" in payload["blocks"][0]["text"]["text"]
+
+
+def test_notify_test_reports_the_server_answer(mail, make_config):
+    from tests.test_notify import mail_body
+
+    config = make_config([], body=mail_body(mail))
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "watcher", "--config", str(config.source), *a],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    done = run("notify-test", "analyst")
+    assert done.returncode == 0, done.stderr
+    assert "250" in done.stdout and "Message accepted" in done.stdout
+    assert mail.messages[0][1]["Subject"] == "[watcher] watcher test message"
+    unknown = run("notify-test", "nobody")
+    assert unknown.returncode == 2 and "no subscriber named 'nobody'" in unknown.stderr

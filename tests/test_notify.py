@@ -100,7 +100,9 @@ def test_one_alert_per_story_and_copies_join_it(feed_server, receiver, make_conf
     assert len(stored) == 2 and len({r["story_id"] for r in stored}) == 1
     feed_server.set("/wire", body=fx.rss20([TREATY, OTHER]))
     poll(config, executor)
-    assert [p["article"]["title"] for p in receiver.payloads()] == [TREATY.title, OTHER.title]
+    first, second = (p["article"]["title"] for p in receiver.payloads())
+    assert first in (TREATY.title, COPY.title)  # whichever feed was judged first
+    assert second == OTHER.title
 
 
 def test_an_edited_headline_never_realerts(feed_server, receiver, make_config, executor):
