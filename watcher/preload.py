@@ -6,9 +6,7 @@ from shared memory.
 
 from __future__ import annotations
 
-import feedparser  # noqa: F401  (imported for its side effect: loaded before the fork)
-import numpy  # noqa: F401
-
+import watcher.parse  # noqa: F401  (loaded before the fork: feedparser and friends)
 from watcher.topic.language import _identifier
 
 _identifier()
