@@ -23,7 +23,16 @@ def start(config):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=ENV,
+        start_new_session=True,  # its workers share its process group: we can look for them
     )
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def wait_for(predicate, timeout=60.0):
@@ -50,6 +59,8 @@ def test_sigkill_during_delivery_loses_nothing_and_resends_with_the_same_id(
         finally:
             if daemon.poll() is None:
                 daemon.kill()
+        # its parse workers notice they are orphans and exit
+        assert wait_for(lambda: not group_alive(daemon.pid), timeout=10)
         time.sleep(1.0)  # let the receiver finish the request the daemon abandoned
         daemon = start(config)
         try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -24,7 +26,17 @@ _model: RelevanceModel | None = None
 Item = tuple[int, str, str, str | None]
 
 
-def _start_worker(model: RelevanceModel) -> None:
+def _exit_when_orphaned(owner: int) -> None:
+    """A daemon killed with SIGKILL cannot stop its workers: they stop themselves."""
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+
+
+def _start_worker(model: RelevanceModel, owner: int) -> None:
     """Workers yield the CPU to the event loop, which must keep fetching and writing.
 
     Measured: with equal priority, two busy parse workers starve the loop on two cores and
@@ -33,6 +45,7 @@ def _start_worker(model: RelevanceModel) -> None:
     global _model
     _model = model
     os.nice(5)
+    threading.Thread(target=_exit_when_orphaned, args=(owner,), daemon=True).start()
     detect("load the language model now, not with the first article")
 
 
@@ -63,7 +76,7 @@ class Workers:
             self.count,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(model,),
+            initargs=(model, os.getpid()),
         )
 
     def warm_up(self) -> None:
