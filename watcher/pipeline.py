@@ -54,16 +54,15 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self._feedback_stamp = store.feedback_stamp()
+        # Bounds the feeds between fetch and store (their bodies wait for a parse worker),
+        # not just the open connections; the daemon and `poll` share it.
+        self._slots = asyncio.Semaphore(config.polling.concurrency)
 
     async def poll(
         self, feeds: Sequence[Feed], on_done: Callable[[PollReport], None] | None = None
     ) -> list[PollReport]:
-        # Bounds the bodies held between fetch and parse, not just the open connections.
-        in_flight = asyncio.Semaphore(self.config.polling.concurrency)
-
         async def one(feed: Feed) -> PollReport:
-            async with in_flight:
-                report = await self.poll_feed(feed)
+            report = await self.poll_feed(feed)
             if on_done is not None:
                 on_done(report)
             return report
@@ -73,7 +72,8 @@ class Pipeline:
     async def poll_feed(self, feed: Feed) -> PollReport:
         """Poll one feed. Whatever happens, the feed's state is saved and nothing is raised."""
         try:
-            return await self._poll_feed(feed)
+            async with self._slots:
+                return await self._poll_feed(feed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
