@@ -17,16 +17,6 @@ class StoreLockedError(WatcherError):
     """Another daemon already owns the database."""
 
 
-class FeedError(WatcherError):
-    """A feed could not be fetched or parsed. Carries the feed URL."""
-
-    def __init__(self, url: str, message: str, *, retryable: bool = True) -> None:
-        super().__init__(f"{url}: {message}")
-        self.url = url
-        self.reason = message
-        self.retryable = retryable
-
-
 class DeliveryError(WatcherError):
     """A notification could not be delivered over a channel."""
 

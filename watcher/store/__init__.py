@@ -134,9 +134,6 @@ class Store:
         with self.db.atomic():
             stories.join(self.db, story_id, article_id, now)
 
-    def story_copies(self, story_id: int) -> list[dict[str, Any]]:
-        return stories.story_copies(self.db, story_id)
-
     # outbox --------------------------------------------------------------------
     def enqueue(self, message: Message, now: datetime) -> bool:
         with self.db.atomic():

@@ -60,11 +60,6 @@ def due(db: sqlite_utils.Database, now: datetime, limit: int) -> list[OutboxItem
     return [_item(r) for r in rows]
 
 
-def next_due(db: sqlite_utils.Database) -> datetime | None:
-    row = next(db.query("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'"))
-    return from_iso(row["at"])
-
-
 def mark_sent(db: sqlite_utils.Database, item_id: str, now: datetime) -> None:
     db.execute(
         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?,"

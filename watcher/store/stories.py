@@ -104,16 +104,6 @@ def disable_subscriber(db: sqlite_utils.Database, name: str, reason: str, now: d
     )
 
 
-def story_copies(db: sqlite_utils.Database, story_id: int) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT a.id, a.title, a.url, f.name AS feed_name FROM articles a"
-            " JOIN feeds f ON f.id = a.feed_id WHERE a.story_id = ? ORDER BY a.id",
-            [story_id],
-        )
-    )
-
-
 def health_states(db: sqlite_utils.Database) -> dict[int, str]:
     return {r["feed_id"]: r["state"] for r in db.query("SELECT * FROM feed_health")}
 

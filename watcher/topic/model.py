@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -195,10 +196,7 @@ def _nearest(
     return subset.nearest(vector)
 
 
-def _top(counter: object, n: int = 5) -> list[str]:
-    from collections import Counter
-
-    assert isinstance(counter, Counter)
+def _top(counter: Counter[str], n: int = 5) -> list[str]:
     return [term for term, _ in counter.most_common(n)]
 
 
