@@ -12,10 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from time import struct_time
 from typing import Any
 
 import feedparser
+import feedparser.api
 
 from watcher.models import Entry, ParsedFeed
 from watcher.normalize import (
@@ -33,6 +35,11 @@ MAX_TEXT = 100_000
 _HTML_PAGE = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 _JSON_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*\{")
 _BENIGN_BOZO = ("CharacterEncodingOverride", "NonXMLContentType")
+_SAX_DRIVER = "watcher.sax"
+
+# feedparser asks xml.sax for the first driver on this list that imports.
+if _SAX_DRIVER not in feedparser.api.PREFERRED_XML_PARSERS:
+    feedparser.api.PREFERRED_XML_PARSERS.insert(0, _SAX_DRIVER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,28 +117,31 @@ def _struct_to_datetime(value: struct_time | None) -> datetime | None:
         return None
 
 
-def _raw_from_feedparser(item: Any, base: str, feed_language: str | None) -> _Raw:
-    link = item.get("feedburner_origlink") or item.get("link")
-    contents = [c.get("value", "") for c in item.get("content", []) if c.get("value")]
-    body = max(contents, key=len) if contents else item.get("summary", "")
+def _raw_from_feedparser(item: dict[str, Any], base: str, feed_language: str | None) -> _Raw:
+    # Plain dict lookups: FeedParserDict.get maps legacy names (and warns about one of them)
+    # at a cost that showed in profiles; every key read here is a canonical one.
+    get = partial(dict.get, item)
+    link = get("feedburner_origlink") or get("link")
+    contents = [c["value"] for c in get("content") or () if dict.get(c, "value")]
+    body = max(contents, key=len) if contents else get("summary", "")
     published = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        published = _struct_to_datetime(item.get(key))
+        published = _struct_to_datetime(get(key))
         if published:
             break
     language = None
     for detail in ("content", "summary_detail", "title_detail"):
-        value = item.get(detail)
+        value = get(detail)
         value = value[0] if isinstance(value, list) and value else value
-        if isinstance(value, dict) and value.get("language"):
+        if isinstance(value, dict) and dict.get(value, "language"):
             language = value["language"]
             break
     return _Raw(
-        guid=(item.get("id") or "").strip() or None,
+        guid=(get("id") or "").strip() or None,
         url=canonical_url(link, base),
-        title=one_line(html_to_text(item.get("title"))),
+        title=one_line(html_to_text(get("title"))),
         text=html_to_text(body)[:MAX_TEXT],
-        author=one_line(item.get("author", "")) or None,
+        author=one_line(get("author", "")) or None,
         published=published,
         language=_language_code(language or feed_language),
     )
