@@ -141,7 +141,7 @@ def _raw_from_feedparser(item: dict[str, Any], base: str, feed_language: str | N
         url=canonical_url(link, base),
         title=one_line(html_to_text(get("title"))),
         text=html_to_text(body)[:MAX_TEXT],
-        author=one_line(get("author", "")) or None,
+        author=one_line(get("author") or "") or None,
         published=published,
         language=_language_code(language or feed_language),
     )
