@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -136,8 +137,11 @@ def test_feeds_check_shows_entries_without_storing(feed_server, make_config):
 def _wait_for(predicate, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except sqlite3.OperationalError:
+            pass  # the daemon has created the file but not yet its tables
         time.sleep(0.2)
     return False
 

@@ -38,16 +38,14 @@ class Notifier:
         self.renderer = renderer
         self.on_enqueued = on_enqueued
 
-    def route_verdicts(
-        self, articles: Sequence[Article], verdicts: Sequence[tuple[int, Verdict]], now: datetime
-    ) -> int:
+    def route_verdicts(self, judged: Sequence[tuple[Article, Verdict]], now: datetime) -> int:
         """Call inside the verdicts' transaction. Returns the number of messages enqueued."""
-        by_id = {a.id: a for a in articles}
+        if not judged:
+            return 0
         disabled = list(self.store.disabled_subscribers())
         threshold = self.config.topic.threshold
         enqueued = 0
-        for article_id, verdict in verdicts:
-            article = by_id[article_id]
+        for article, verdict in judged:
             interested = [
                 s
                 for s in self.config.subscribers

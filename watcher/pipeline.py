@@ -1,9 +1,14 @@
 """The story of an article, told in one place.
 
-    due feeds → fetch → read reply → parse + normalise → store new articles
-              → classify → route to subscribers → outbox (same transaction) → deliver
+    due feeds → fetch → read reply → parse + normalise + classify (one trip to a worker)
+              → store new articles with their verdicts → route to subscribers
+              → outbox (all in one transaction) → deliver
 
 Each step lives in its own module; this one only calls them in order and decides nothing.
+Classifying before the insert (rather than after, only the new ones) is measured: it saves
+a second trip of every text to a worker, a second write of every row and a second commit
+per feed, which made a third of the main process's work in a cold pass. Only entries the
+feed's previous document did not have are judged, so steady polling judges little more.
 """
 
 from __future__ import annotations
@@ -17,7 +22,16 @@ from datetime import UTC, datetime
 from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
 from watcher.fetch import Fetcher
-from watcher.models import Article, Feed, FeedUpdate, FetchLogRow, Outcome, ParsedFeed, PollReport
+from watcher.models import (
+    Article,
+    Feed,
+    FeedUpdate,
+    FetchLogRow,
+    Outcome,
+    ParsedFeed,
+    PollReport,
+    Verdict,
+)
 from watcher.notify import Notifier
 from watcher.relevance import current_model
 from watcher.store import Store
@@ -54,6 +68,9 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self._feedback_stamp = store.feedback_stamp()
+        # First identity key of every entry in each feed's last document: entries found
+        # there again are not new and need no verdict. Empty after a restart (all judged).
+        self._seen: dict[int, frozenset[str]] = {}
         # Bounds the feeds between fetch and store (their bodies wait for a parse worker),
         # not just the open connections; the daemon and `poll` share it.
         self._slots = asyncio.Semaphore(config.polling.concurrency)
@@ -85,13 +102,20 @@ class Pipeline:
         now = self.clock()
         reply = read_fetch(result, now)
         parsed: ParsedFeed | None = None
+        judged: tuple[Verdict | None, ...] = ()
         if reply.outcome is Outcome.NEW_CONTENT:
-            parsed = await self.workers.parse(
-                result.body, result.headers, result.final_url, feed.source_url, now
+            parsed, judged = await self.workers.parse(
+                result.body,
+                result.headers,
+                result.final_url,
+                feed.source_url,
+                now,
+                self._seen.get(feed.id, frozenset()),
             )
             reply = after_parse(reply, parsed)
         update = decide(feed, result, reply, parsed, now, self.config.polling, self.rng.random())
-        entries = parsed.entries if parsed is not None and parsed.error is None else ()
+        ok = parsed is not None and parsed.error is None
+        entries = parsed.entries if parsed is not None and ok else ()
         log_row = FetchLogRow(
             at=now,
             outcome=reply.outcome.value,
@@ -101,8 +125,19 @@ class Pipeline:
             entries=len(entries),
             error=reply.message,
         )
-        new_ids = self.store.finish_poll(feed.id, update, log_row, entries, now)
-        await self.classify(self.store.articles(new_ids))
+        with self.store.transaction():
+            stored = self.store.finish_poll(
+                feed, update, log_row, entries, now, judged if entries else ()
+            )
+            enqueued = self.notifier.route_verdicts(
+                [(article, verdict) for article, verdict in stored if verdict is not None], now
+            )
+        if enqueued:
+            self.notifier.on_enqueued()
+        if entries:
+            self._seen[feed.id] = frozenset(entry.keys[0] for entry in entries)
+        await self.classify([article for article, verdict in stored if verdict is None])
+        new_ids = [article.id for article, _ in stored]
         self._log(feed, reply.outcome, reply.message, len(entries), new_ids, parsed)
         return PollReport(
             feed_id=feed.id,
@@ -117,14 +152,15 @@ class Pipeline:
         )
 
     async def classify(self, articles: Sequence[Article]) -> None:
-        """Score new articles, then store the verdicts and the messages they cause together."""
+        """Score stored articles, then store the verdicts and the messages they cause together."""
         if not articles:
             return
+        by_id = {article.id: article for article in articles}
         verdicts = await self.workers.classify(articles)
         now = self.clock()
         with self.store.transaction():
             self.store.save_verdicts(verdicts, now)
-            enqueued = self.notifier.route_verdicts(articles, verdicts, now)
+            enqueued = self.notifier.route_verdicts([(by_id[i], v) for i, v in verdicts], now)
         if enqueued:
             self.notifier.on_enqueued()
 
@@ -190,7 +226,7 @@ class Pipeline:
         )
         try:
             self.store.finish_poll(
-                feed.id, update, FetchLogRow(now, "error", None, 0, 0.0, 0, message), (), now
+                feed, update, FetchLogRow(now, "error", None, 0, 0.0, 0, message), (), now
             )
         except Exception:
             log.exception("could not record the failure of feed=%s", feed.name)

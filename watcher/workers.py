@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
-from watcher.models import Article, ParsedFeed, Verdict
+from watcher.models import Article, Entry, ParsedFeed, Verdict
 from watcher.parse import parse_feed
 from watcher.topic import RelevanceModel
 from watcher.topic.language import detect
@@ -47,6 +47,37 @@ def _start_worker(model: RelevanceModel, owner: int) -> None:
     os.nice(5)
     threading.Thread(target=_exit_when_orphaned, args=(owner,), daemon=True).start()
     detect("load the language model now, not with the first article")
+
+
+def parse_and_judge(
+    body: bytes,
+    headers: Mapping[str, str],
+    url: str,
+    feed_key: str,
+    now: datetime,
+    seen: frozenset[str],
+) -> tuple[ParsedFeed, tuple[Verdict | None, ...]]:
+    """Parse a document and judge its entries in one trip to the worker.
+
+    The texts are already here: judging them now spares sending them back for a second trip
+    and updating their rows after the insert. Entries whose first key the feed's previous
+    document had are not new, and are not judged; the few judged ones that turn out to be
+    stored already (another feed had them) cost a wasted verdict each.
+    """
+    parsed = parse_feed(body, headers, url, feed_key, now)
+    return parsed, tuple(
+        None if entry.keys[0] in seen else _judge(entry) for entry in parsed.entries
+    )
+
+
+def _judge(entry: Entry) -> Verdict | None:
+    assert _model is not None, "worker started without a model"
+    try:
+        return _model.classify(entry.title, entry.text, entry.language)
+    except Exception:
+        # No verdict: the pipeline judges the article again after storing it, where a
+        # failure is logged and the article waits in the backlog instead of being lost.
+        return None
 
 
 def classify_items(
@@ -90,11 +121,18 @@ class Workers:
         self.warm_up()
 
     async def parse(
-        self, body: bytes, headers: Mapping[str, str], url: str, feed_key: str, now: datetime
-    ) -> ParsedFeed:
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        url: str,
+        feed_key: str,
+        now: datetime,
+        seen: frozenset[str] = frozenset(),
+    ) -> tuple[ParsedFeed, tuple[Verdict | None, ...]]:
+        """Entries of the document, and verdicts for those not in `seen` (first keys)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._pool, parse_feed, body, dict(headers), url, feed_key, now
+            self._pool, parse_and_judge, body, dict(headers), url, feed_key, now, seen
         )
 
     async def classify(self, articles: Sequence[Article]) -> list[tuple[int, Verdict]]:

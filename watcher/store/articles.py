@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from watcher.models import Article, Entry
+from watcher.models import Article, Entry, Feed, Verdict
 from watcher.store.db import from_iso, iso
 
 
@@ -33,35 +34,44 @@ def article_from_row(row: dict[str, Any]) -> Article:
 
 
 def insert_new(
-    db: sqlite_utils.Database, feed_id: int, entries: Sequence[Entry], now: datetime
-) -> list[int]:
-    """Store the entries no key of which is known yet; return the ids of the new articles.
+    db: sqlite_utils.Database,
+    feed: Feed,
+    entries: Sequence[Entry],
+    judged: Sequence[Verdict | None],
+    now: datetime,
+) -> list[tuple[Article, Verdict | None]]:
+    """Store the entries no key of which is known yet, each with its verdict if it has one.
 
     Must run inside a transaction. An entry is a duplicate when any of its keys (guid,
     canonical URL, content hash) is already taken, whichever feed or poll took it.
+    Returns the new articles (built from what was written, not read back) and their verdicts.
     """
-    new_ids: list[int] = []
+    stored: list[tuple[Article, Verdict | None]] = []
     conn = db.conn
-    for entry in entries:
+    for entry, verdict in zip(entries, judged or [None] * len(entries), strict=True):
         placeholders = ", ".join("?" for _ in entry.keys)
         taken = conn.execute(
             f"SELECT 1 FROM article_keys WHERE key IN ({placeholders}) LIMIT 1", entry.keys
         ).fetchone()
         if taken:
             continue
+        published = entry.published or now
+        language = entry.language or (verdict.language if verdict else None)
         cursor = conn.execute(
             "INSERT INTO articles (feed_id, url, title, text, author, published, first_seen,"
-            " language, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " language, content_hash, score, relevant, aspects, explanation, model_version,"
+            " classified_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                feed_id,
+                feed.id,
                 entry.url,
                 entry.title,
                 entry.text,
                 entry.author,
-                iso(entry.published or now),
+                iso(published),
                 iso(now),
-                entry.language,
+                language,
                 entry.content_hash,
+                *verdict_columns(verdict, now),
             ],
         )
         article_id = cursor.lastrowid
@@ -70,8 +80,36 @@ def insert_new(
             "INSERT OR IGNORE INTO article_keys (key, article_id) VALUES (?, ?)",
             [(key, article_id) for key in entry.keys],
         )
-        new_ids.append(article_id)
-    return new_ids
+        article = Article(
+            id=article_id,
+            feed_id=feed.id,
+            url=entry.url,
+            title=entry.title,
+            text=entry.text,
+            author=entry.author,
+            published=published,
+            first_seen=now,
+            language=language,
+            content_hash=entry.content_hash,
+            feed_name=feed.name,
+            feed_url=feed.source_url,
+        )
+        stored.append((article, verdict))
+    return stored
+
+
+def verdict_columns(verdict: Verdict | None, now: datetime) -> tuple[Any, ...]:
+    """score, relevant, aspects, explanation, model_version, classified_at."""
+    if verdict is None:
+        return (None,) * 6
+    return (
+        verdict.score,
+        int(verdict.relevant),
+        json.dumps(list(verdict.aspects)),
+        json.dumps(verdict.explanation, ensure_ascii=False),
+        verdict.model_version,
+        iso(now),
+    )
 
 
 SELECT_ARTICLES = (

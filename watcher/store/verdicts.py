@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +10,7 @@ import sqlite_utils
 
 from watcher.models import Article, Verdict
 from watcher.store.articles import SELECT_ARTICLES as _SELECT
-from watcher.store.articles import article_from_row
+from watcher.store.articles import article_from_row, verdict_columns
 from watcher.store.db import iso
 
 
@@ -20,19 +19,7 @@ def save(db: sqlite_utils.Database, verdicts: Sequence[tuple[int, Verdict]], now
     db.conn.executemany(
         "UPDATE articles SET score = ?, relevant = ?, aspects = ?, explanation = ?,"
         " model_version = ?, classified_at = ?, language = COALESCE(language, ?) WHERE id = ?",
-        [
-            (
-                v.score,
-                int(v.relevant),
-                json.dumps(list(v.aspects)),
-                json.dumps(v.explanation, ensure_ascii=False),
-                v.model_version,
-                iso(now),
-                v.language,
-                article_id,
-            )
-            for article_id, v in verdicts
-        ],
+        [(*verdict_columns(v, now), v.language, article_id) for article_id, v in verdicts],
     )
 
 
