@@ -56,6 +56,7 @@ def parse_and_judge(
     feed_key: str,
     now: datetime,
     seen: frozenset[str],
+    model: RelevanceModel | None = None,
 ) -> tuple[ParsedFeed, tuple[Verdict | None, ...]]:
     """Parse a document and judge its entries in one trip to the worker.
 
@@ -64,16 +65,17 @@ def parse_and_judge(
     document had are not new, and are not judged; the few judged ones that turn out to be
     stored already (another feed had them) cost a wasted verdict each.
     """
+    chosen = model or _model
+    assert chosen is not None, "worker started without a model"
     parsed = parse_feed(body, headers, url, feed_key, now)
     return parsed, tuple(
-        None if entry.keys[0] in seen else _judge(entry) for entry in parsed.entries
+        None if entry.keys[0] in seen else _judge(chosen, entry) for entry in parsed.entries
     )
 
 
-def _judge(entry: Entry) -> Verdict | None:
-    assert _model is not None, "worker started without a model"
+def _judge(model: RelevanceModel, entry: Entry) -> Verdict | None:
     try:
-        return _model.classify(entry.title, entry.text, entry.language)
+        return model.classify(entry.title, entry.text, entry.language)
     except Exception:
         # No verdict: the pipeline judges the article again after storing it, where a
         # failure is logged and the article waits in the backlog instead of being lost.
