@@ -84,7 +84,15 @@ class Pipeline:
                 on_done(report)
             return report
 
-        return list(await asyncio.gather(*(one(feed) for feed in feeds)))
+        reports = list(await asyncio.gather(*(one(feed) for feed in feeds)))
+        self.index_for_search()
+        return reports
+
+    def index_for_search(self) -> None:
+        """New articles join the full-text index in one batch (cheaper than one per feed)."""
+        indexed = self.store.index_for_search()
+        if indexed:
+            log.debug("indexed %d articles for search", indexed)
 
     async def poll_feed(self, feed: Feed) -> PollReport:
         """Poll one feed. Whatever happens, the feed's state is saved and nothing is raised."""

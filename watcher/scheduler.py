@@ -38,6 +38,7 @@ class Daemon:
         store = self.pipeline.store
         if self.pipeline.refresh_model():
             await self.pipeline.classify_backlog()
+        self.pipeline.index_for_search()  # what the polls of the last tick stored
         horizon = self.pipeline.config.polling.max_backoff * 2
         for feed in store.due_feeds(self.pipeline.clock(), horizon):
             if feed.id in self._inflight:

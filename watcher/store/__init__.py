@@ -96,9 +96,16 @@ class Store:
     def articles(self, ids: Sequence[int]) -> list[Article]:
         return articles.by_ids(self.db, ids)
 
+    def index_for_search(self) -> int:
+        """Index the articles stored since the last call (see m005); returns how many."""
+        with self.transaction():
+            return articles.index_pending(self.db)
+
     def search_articles(
         self, text: str | None = None, since: datetime | None = None, limit: int = 50
     ) -> list[dict[str, Any]]:
+        if text:
+            self.index_for_search()  # a search sees every stored article, indexed or not yet
         return articles.search(self.db, text, since, limit)
 
     def article_count(self) -> int:

@@ -126,6 +126,22 @@ def by_ids(db: sqlite_utils.Database, ids: Sequence[int]) -> list[Article]:
     return [article_from_row(r) for r in rows]
 
 
+def index_pending(db: sqlite_utils.Database) -> int:
+    """Add the articles stored since the last batch to the full-text index. Must run inside
+    a transaction. Returns how many were added."""
+    done = int(db.execute("SELECT indexed_upto FROM search_index_state").fetchone()[0])
+    top = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM articles").fetchone()[0])
+    if top <= done:
+        return 0
+    db.execute(
+        "INSERT INTO articles_fts (rowid, title, text)"
+        " SELECT id, title, text FROM articles WHERE id > ? AND id <= ? ORDER BY id",
+        [done, top],
+    )
+    db.execute("UPDATE search_index_state SET indexed_upto = ?", [top])
+    return top - done
+
+
 def search(
     db: sqlite_utils.Database, text: str | None, since: datetime | None, limit: int
 ) -> list[dict[str, Any]]:

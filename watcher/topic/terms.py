@@ -93,7 +93,7 @@ class TermIndex:
                 worded.extend(particle + pattern for particle in _ARABIC_PARTICLES)
             if len(entry.words) > 1:
                 self._phrases[(entry.words[-1], len(entry.words))].append(entry)
-        self._worded = re.compile("(?<= )(?:" + _trie_regex(worded) + ")") if worded else None
+        self._worded = re.compile(" (?:" + _trie_regex(worded) + ")") if worded else None
         self._anywhere = re.compile(_trie_regex(anywhere)) if anywhere else None
 
     def find(self, folded: str) -> dict[str, list[str]]:

@@ -56,7 +56,13 @@ def _mark_class() -> str:
 # meet. A regex class does it in C: folding is most of the cost of scoring an article.
 _MARKS = re.compile(_mark_class())
 _NON_WORD = re.compile(r"[\W_]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?؟।])\s+|(?<=[。！？])|\n+")
+# A sentence ends at a full stop followed by space (which is dropped), right after a Chinese
+# or Japanese full stop, or at a line break. The regex only finds the candidates: a split on
+# look-behinds or on alternatives tries them at every character, and measured as the
+# costliest step of scoring.
+_STOPS = ".!?؟।"
+_WIDE_STOPS = "。！？"
+_SENTENCE_END = re.compile(f"[{_STOPS}{_WIDE_STOPS}\n]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 # Page furniture that scraped articles carry: not the article's words.
@@ -93,22 +99,49 @@ def clean_lines(text: str) -> list[str]:
             continue
         if _COMMENTS.match(line) and len(line.split()) <= 4:
             break
-        if _NOISE_LINE.match(line) or _words(line) < MIN_WORDS:
+        if _NOISE_LINE.match(line) or _too_short(line):
             continue
         kept.append(line)
     return kept
 
 
-def _words(line: str) -> int:
-    """Words in a line; Chinese and Japanese write none, so count two characters as one."""
-    return max(len(line.split()), len(_CJK.findall(line)) // 2)
+def _too_short(line: str) -> bool:
+    """Fewer than MIN_WORDS words; Chinese and Japanese write none, so two characters count
+    as one word."""
+    if len(line.split(maxsplit=MIN_WORDS - 1)) >= MIN_WORDS:
+        return False
+    return len(_CJK.findall(line)) // 2 < MIN_WORDS
+
+
+def _split_sentences(line: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    for found in _SENTENCE_END.finditer(line):
+        at = found.start()
+        if at < start:
+            continue  # inside the space that ended the previous sentence
+        mark = line[at]
+        if mark in _WIDE_STOPS:
+            parts.append(line[start : at + 1])
+            start = at + 1
+            continue
+        after = at + 1 if mark in _STOPS else at
+        rest = after
+        while rest < len(line) and line[rest].isspace() and (mark != "\n" or line[rest] == "\n"):
+            rest += 1
+        if rest == after:
+            continue  # a full stop inside a word or a number, not the end of a sentence
+        parts.append(line[start:after])
+        start = rest
+    parts.append(line[start:])
+    return parts
 
 
 def sentences(text: str, limit: int) -> list[str]:
     """Sentences of the cleaned text, at most `limit` of them (the lead decides relevance)."""
     found: list[str] = []
     for line in clean_lines(text):
-        for part in _SENTENCE_END.split(line):
+        for part in _split_sentences(line):
             if part.strip():
                 found.append(part.strip())
                 if len(found) >= limit:
