@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,8 @@ import sqlite_utils
 
 from watcher.models import Article, Entry, Feed, Verdict
 from watcher.store.db import from_iso, iso
+
+_KEYS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 
 
 def article_from_row(row: dict[str, Any]) -> Article:
@@ -48,13 +51,11 @@ def insert_new(
     """
     stored: list[tuple[Article, Verdict | None]] = []
     conn = db.conn
+    taken = _taken_keys(conn, [key for entry in entries for key in entry.keys])
     for entry, verdict in zip(entries, judged or [None] * len(entries), strict=True):
-        placeholders = ", ".join("?" for _ in entry.keys)
-        taken = conn.execute(
-            f"SELECT 1 FROM article_keys WHERE key IN ({placeholders}) LIMIT 1", entry.keys
-        ).fetchone()
-        if taken:
+        if not taken.isdisjoint(entry.keys):
             continue
+        taken.update(entry.keys)  # a later entry of this document with one of them is a copy
         published = entry.published or now
         language = entry.language or (verdict.language if verdict else None)
         cursor = conn.execute(
@@ -96,6 +97,17 @@ def insert_new(
         )
         stored.append((article, verdict))
     return stored
+
+
+def _taken_keys(conn: sqlite3.Connection, keys: list[str]) -> set[str]:
+    """The keys, of those given, that stored articles already hold: one query per batch."""
+    taken: set[str] = set()
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        batch = keys[start : start + _KEYS_PER_QUERY]
+        placeholders = ", ".join("?" for _ in batch)
+        rows = conn.execute(f"SELECT key FROM article_keys WHERE key IN ({placeholders})", batch)
+        taken.update(key for (key,) in rows)
+    return taken
 
 
 def verdict_columns(verdict: Verdict | None, now: datetime) -> tuple[Any, ...]:
