@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from tests import feeds as fx
 from tests.helpers import poll, rows
 from tests.test_notify import OTHER, SECRET, TREATY, webhook_sub
+from watcher.app import open_store
+from watcher.normalize import seen_mark
 from watcher.workers import parse_and_judge
 
 NOW = datetime(2025, 1, 20, tzinfo=UTC)
@@ -17,7 +19,7 @@ URL = "https://news.example.org/feed"
 def test_only_entries_the_previous_document_lacked_are_judged(model):
     before = fx.items(3)
     earlier, _ = parse_and_judge(fx.rss20(before), {}, URL, URL, NOW, frozenset(), model)
-    seen = frozenset(entry.keys[0] for entry in earlier.entries)
+    seen = frozenset(seen_mark(entry.keys[0]) for entry in earlier.entries)
     parsed, judged = parse_and_judge(fx.rss20([TREATY, *before]), {}, URL, URL, NOW, seen, model)
     first = parsed.entries[0]
     assert first.title == TREATY.title and len(parsed.entries) == 4
@@ -34,6 +36,21 @@ def test_every_new_article_is_stored_judged(feed_server, make_config, executor):
     assert len(stored) == 5
     assert all(r["classified_at"] and r["explanation"] for r in stored)
     assert [r["title"] for r in stored if r["relevant"]] == [TREATY.title]
+
+
+def test_a_feed_remembers_its_last_document_across_runs(feed_server, make_config, executor, model):
+    before = fx.items(3)
+    url = feed_server.set("/f", body=fx.rss20(before))
+    config = make_config([url])
+    poll(config, executor)
+    feed_server.set("/f", body=fx.rss20([TREATY, *before]))
+    poll(config, executor)  # a new run: nothing is carried over in memory
+    with open_store(config) as store:
+        seen = store.feed(store.due_feeds(NOW, everything=True)[0].id).seen
+    document = fx.rss20([TREATY, *before, OTHER])
+    parsed, judged = parse_and_judge(document, {}, url, url, NOW, seen, model)
+    assert len(seen) == 4
+    assert [e.title for e, v in zip(parsed.entries, judged, strict=True) if v] == [OTHER.title]
 
 
 class _VerdictsLost:

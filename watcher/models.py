@@ -34,6 +34,7 @@ class Feed:
     last_success_at: datetime | None = None
     failing_since: datetime | None = None
     gone_reason: str | None = None
+    seen: frozenset[str] = frozenset()  # seen_mark of each entry in the last document
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,6 +129,11 @@ def guid_key(feed_key: str, guid: str) -> str:
     return f"guid:{digest}"
 
 
+def seen_mark(key: str) -> str:
+    """A short fingerprint of an identity key: what a feed remembers of its last document."""
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
+
+
 def url_key(url: str) -> str:
     return f"url:{unquote(url)}"
 

@@ -32,6 +32,7 @@ from watcher.models import (
     PollReport,
     Verdict,
 )
+from watcher.normalize import seen_mark
 from watcher.notify import Notifier
 from watcher.relevance import current_model
 from watcher.store import Store
@@ -68,9 +69,6 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self._feedback_stamp = store.feedback_stamp()
-        # First identity key of every entry in each feed's last document: entries found
-        # there again are not new and need no verdict. Empty after a restart (all judged).
-        self._seen: dict[int, frozenset[str]] = {}
         # Bounds the feeds between fetch and store (their bodies wait for a parse worker),
         # not just the open connections; the daemon and `poll` share it.
         self._slots = asyncio.Semaphore(config.polling.concurrency)
@@ -118,7 +116,7 @@ class Pipeline:
                 result.final_url,
                 feed.source_url,
                 now,
-                self._seen.get(feed.id, frozenset()),
+                feed.seen,
             )
             reply = after_parse(reply, parsed)
         update = decide(feed, result, reply, parsed, now, self.config.polling, self.rng.random())
@@ -133,17 +131,16 @@ class Pipeline:
             entries=len(entries),
             error=reply.message,
         )
+        seen = frozenset(seen_mark(entry.keys[0]) for entry in entries) if entries else None
         with self.store.transaction():
             stored = self.store.finish_poll(
-                feed, update, log_row, entries, now, judged if entries else ()
+                feed, update, log_row, entries, now, judged if entries else (), seen
             )
             enqueued = self.notifier.route_verdicts(
                 [(article, verdict) for article, verdict in stored if verdict is not None], now
             )
         if enqueued:
             self.notifier.on_enqueued()
-        if entries:
-            self._seen[feed.id] = frozenset(entry.keys[0] for entry in entries)
         await self.classify([article for article, verdict in stored if verdict is None])
         new_ids = [article.id for article, _ in stored]
         self._log(feed, reply.outcome, reply.message, len(entries), new_ids, parsed)

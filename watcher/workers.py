@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
 from watcher.models import Article, Entry, ParsedFeed, Verdict
+from watcher.normalize import seen_mark
 from watcher.parse import parse_feed
 from watcher.topic import RelevanceModel
 from watcher.topic.language import detect
@@ -61,15 +62,17 @@ def parse_and_judge(
     """Parse a document and judge its entries in one trip to the worker.
 
     The texts are already here: judging them now spares sending them back for a second trip
-    and updating their rows after the insert. Entries whose first key the feed's previous
-    document had are not new, and are not judged; the few judged ones that turn out to be
-    stored already (another feed had them) cost a wasted verdict each.
+    and updating their rows after the insert. Entries the feed's previous document had
+    (`seen` holds the seen_mark of their first keys) are not new, and are not judged; the
+    few judged ones that turn out to be stored already (another feed had them) cost a
+    wasted verdict each.
     """
     chosen = model or _model
     assert chosen is not None, "worker started without a model"
     parsed = parse_feed(body, headers, url, feed_key, now)
     return parsed, tuple(
-        None if entry.keys[0] in seen else _judge(chosen, entry) for entry in parsed.entries
+        None if seen_mark(entry.keys[0]) in seen else _judge(chosen, entry)
+        for entry in parsed.entries
     )
 
 

@@ -74,12 +74,16 @@ class Store:
         entries: Sequence[Entry],
         now: datetime,
         judged: Sequence[Verdict | None] = (),
+        seen: frozenset[str] | None = None,
     ) -> list[tuple[Article, Verdict | None]]:
         """Save the feed's new state, the log row and the new articles (with the verdicts
-        given, aligned with `entries`) in one transaction. Returns the new articles."""
+        given, aligned with `entries`) in one transaction; remember `seen` if given.
+        Returns the new articles."""
         with self.transaction():
             stored = articles.insert_new(self.db, feed, entries, judged, now)
             feeds.apply_update(self.db, feed.id, update)
+            if seen is not None:
+                feeds.remember_entries(self.db, feed.id, seen)
             if stored:
                 feeds.mark_new_articles(self.db, feed.id, now)
             feeds.log_fetch(self.db, feed.id, log, len(stored))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ def _feed(row: dict[str, Any]) -> Feed:
         last_success_at=from_iso(row["last_success_at"]),
         failing_since=from_iso(row["failing_since"]),
         gone_reason=row["gone_reason"],
+        seen=frozenset(json.loads(row["seen_entries"] or "[]")),
     )
 
 
@@ -105,6 +107,12 @@ def apply_update(db: sqlite_utils.Database, feed_id: int, update: FeedUpdate) ->
         values["gone_reason"] = update.gone_reason
     assignments = ", ".join(f"{column} = ?" for column in values)
     db.execute(f"UPDATE feeds SET {assignments} WHERE id = ?", [*values.values(), feed_id])
+
+
+def remember_entries(db: sqlite_utils.Database, feed_id: int, marks: frozenset[str]) -> None:
+    db.execute(
+        "UPDATE feeds SET seen_entries = ? WHERE id = ?", [json.dumps(sorted(marks)), feed_id]
+    )
 
 
 def mark_new_articles(db: sqlite_utils.Database, feed_id: int, at: datetime) -> None:

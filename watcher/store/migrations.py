@@ -208,3 +208,10 @@ def m005_search_index_in_batches(db: sqlite_utils.Database) -> None:
         END;
         """
     )
+
+
+@migrations()
+def m006_feeds_remember_their_last_document(db: sqlite_utils.Database) -> None:
+    """Fingerprints of the entries in each feed's last document: entries seen there before
+    are not new and need no verdict, across restarts and one-shot `poll` runs too."""
+    db.execute("ALTER TABLE feeds ADD COLUMN seen_entries TEXT")
