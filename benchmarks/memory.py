@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import threading
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 
@@ -57,48 +59,71 @@ def pss_mb(pid: int) -> float:
     return rss_mb(pid)
 
 
+@dataclass
+class Peaks:
+    main: float = 0.0  # RSS of the measured process, MB
+    total: float = 0.0  # PSS of it and its descendants, MB
+    cpu_start: dict[int, float] = field(default_factory=dict)
+    cpu_end: dict[int, float] = field(default_factory=dict)
+
+
+def _sample(root: int, exclude: set[int], interval: float, conn: Connection) -> None:
+    """Runs in its own process: reading smaps is costly and must not load the measured one."""
+    exclude = exclude | {os.getpid()}
+    peaks = Peaks()
+    others: list[int] = []
+    samples = 0
+    conn.send("ready")
+    while True:
+        if samples % 8 == 0:  # walking all of /proc is costly
+            others = descendants(root, exclude)
+        samples += 1
+        peaks.main = max(peaks.main, rss_mb(root))
+        peaks.total = max(peaks.total, pss_mb(root) + sum(pss_mb(p) for p in others))
+        for pid in others:
+            cpu = cpu_seconds(pid)
+            peaks.cpu_start.setdefault(pid, cpu)
+            peaks.cpu_end[pid] = max(peaks.cpu_end.get(pid, 0.0), cpu)
+        if conn.poll(interval):
+            conn.send(peaks)
+            return
+
+
 class PeakSampler:
-    """Samples the process tree every `interval` s: peak summed RSS, and CPU of descendants.
+    """Samples the process tree every `interval` s from a separate process: peak summed PSS,
+    peak RSS of the measured process, and the CPU its descendants used.
 
     Forkserver workers are not our children, so getrusage(RUSAGE_CHILDREN) never sees them.
     """
 
-    def descendant_cpu(self) -> float:
-        """CPU the descendants used while the sampler ran."""
-        return sum(cpu - self.worker_cpu_start[pid] for pid, cpu in self.worker_cpu.items())
-
     def __init__(self, exclude: set[int], interval: float = 0.25) -> None:
         self.exclude = exclude
         self.interval = interval
-        self.peak_total = 0.0
-        self.peak_main = 0.0
-        self.worker_cpu: dict[int, float] = {}
-        self.worker_cpu_start: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.peaks = Peaks()
+
+    @property
+    def peak_main(self) -> float:
+        return self.peaks.main
+
+    @property
+    def peak_total(self) -> float:
+        return self.peaks.total
+
+    def descendant_cpu(self) -> float:
+        """CPU the descendants used while the sampler ran."""
+        return sum(cpu - self.peaks.cpu_start[pid] for pid, cpu in self.peaks.cpu_end.items())
 
     def __enter__(self) -> PeakSampler:
-        self._thread.start()
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_sample, args=(os.getpid(), self.exclude, self.interval, child), daemon=True
+        )
+        self._process.start()
+        self._conn.recv()  # sampling has begun
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        me = os.getpid()
-        others: list[int] = []
-        samples = 0
-        while not self._stop.is_set():
-            main = rss_mb(me)
-            if samples % 8 == 0:  # walking all of /proc is costly: it ran in the measured process
-                others = descendants(me, self.exclude)
-            samples += 1
-            total = pss_mb(me) + sum(pss_mb(p) for p in others)
-            for pid in others:
-                cpu = cpu_seconds(pid)
-                self.worker_cpu_start.setdefault(pid, cpu)
-                self.worker_cpu[pid] = max(self.worker_cpu.get(pid, 0.0), cpu)
-            self.peak_main = max(self.peak_main, main)
-            self.peak_total = max(self.peak_total, total)
-            self._stop.wait(self.interval)
+        self._conn.send("stop")
+        self.peaks = self._conn.recv()
+        self._process.join()

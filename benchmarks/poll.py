@@ -95,8 +95,8 @@ def main() -> None:
         path.write_text("".join(lines))
         config = load_config(path)
         _server_pids.append(process.pid)
-        started = time.perf_counter()
         with PeakSampler(exclude={process.pid}) as sampler:
+            started = time.perf_counter()
             workers = Workers(build_model(config), config.polling.parse_workers)
         print(
             f"start-up (model + {workers.count} warmed workers): {time.perf_counter() - started:.2f}s"
