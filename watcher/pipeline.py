@@ -120,8 +120,7 @@ class Pipeline:
             )
             reply = after_parse(reply, parsed)
         update = decide(feed, result, reply, parsed, now, self.config.polling, self.rng.random())
-        ok = parsed is not None and parsed.error is None
-        entries = parsed.entries if parsed is not None and ok else ()
+        entries = parsed.entries if parsed is not None and parsed.error is None else ()
         log_row = FetchLogRow(
             at=now,
             outcome=reply.outcome.value,

@@ -134,7 +134,7 @@ class Workers:
         now: datetime,
         seen: frozenset[str] = frozenset(),
     ) -> tuple[ParsedFeed, tuple[Verdict | None, ...]]:
-        """Entries of the document, and verdicts for those not in `seen` (first keys)."""
+        """Entries of the document, and verdicts for those whose seen_mark is not in `seen`."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._pool, parse_and_judge, body, dict(headers), url, feed_key, now, seen

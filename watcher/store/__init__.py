@@ -32,6 +32,7 @@ FETCH_LOG_DAYS = 30
 class Store:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self._depth = 0  # how many transaction() blocks are open
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -48,11 +49,15 @@ class Store:
         writes out its pending index at every savepoint, which measured as a third of the
         store's time in a cold pass. Nothing here rolls back part of a transaction.
         """
-        if self.db.conn.in_transaction:
+        if self._depth:
             yield
             return
         with self.db.atomic():
-            yield
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
 
     # feeds -----------------------------------------------------------------
     def sync_feeds(self, sources: Sequence[FeedSource], now: datetime) -> None:
