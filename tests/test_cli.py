@@ -160,6 +160,12 @@ def test_daemon_polls_refuses_a_twin_and_stops_gracefully(feed_server, make_conf
         assert _wait_for(
             lambda: config.database.exists() and len(rows(config, "SELECT id FROM articles")) == 5
         )
+        # the next tick adds them to the search index (in a batch, not per insert)
+        assert _wait_for(
+            lambda: (
+                rows(config, "SELECT indexed_upto FROM search_index_state")[0]["indexed_upto"] == 5
+            )
+        )
         twin = watcher(config.source, "run", timeout=30)
         assert twin.returncode == 1
         assert "another watcher" in twin.stderr and "is already using" in twin.stderr
