@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import xml.sax
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ LONG = Item(
 )
 
 
+@functools.cache
 def _documents() -> dict[str, bytes]:
     written = [*items(5), LONG]
     docs = {"rss20": rss20(written), "rss10": rss10(written), "rss091": rss091(written)}
