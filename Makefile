@@ -26,7 +26,7 @@ typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.synced
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2
 
 test: lint typecheck unit
 
