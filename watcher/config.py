@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from watcher.errors import ConfigError
+from watcher.netpolicy import IPNetwork, parse_networks
 
 DEFAULT_CONFIG = Path("config/watcher.toml")
 CONFIG_ENV = "WATCHER_CONFIG"
@@ -90,11 +91,19 @@ def check_env_name(value: Any) -> str:
     return text
 
 
+def check_networks(value: Any) -> tuple[IPNetwork, ...]:
+
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(f'{value!r} is not a list; write e.g. ["10.0.0.0/8"]')
+    return parse_networks(value)
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 HttpUrl = Annotated[str, BeforeValidator(check_http_url)]
 TimeZone = Annotated[str, BeforeValidator(check_timezone)]
 EnvName = Annotated[str, BeforeValidator(check_env_name)]
+Networks = Annotated[tuple[IPNetwork, ...], BeforeValidator(check_networks)]
 
 
 class Section(BaseModel):
@@ -125,6 +134,10 @@ class PollingConfig(Section):
     tick: Duration = Field(15.0, description="How often the daemon looks for due feeds.")
     parse_workers: int = Field(
         0, ge=0, le=64, description="Processes that parse and classify; 0 means one per CPU."
+    )
+    allow_private: Networks = Field(
+        (),
+        description="Non-public networks (CIDR) a public feed's redirects may reach; default none.",
     )
 
 

@@ -50,6 +50,7 @@ class FetchResult:
     bytes_transferred: int = 0
     elapsed: float = 0.0
     error: str | None = None
+    refused: bool = False  # the address policy forbade a hop (netpolicy.py)
 
 
 class Outcome(StrEnum):

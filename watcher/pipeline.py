@@ -104,7 +104,9 @@ class Pipeline:
             return self._record_crash(feed, exc)
 
     async def _poll_feed(self, feed: Feed) -> PollReport:
-        result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        result = await self.fetcher.fetch(
+            feed.url, feed.etag, feed.last_modified, configured=feed.source_url
+        )
         now = self.clock()
         reply = read_fetch(result, now)
         parsed: ParsedFeed | None = None
