@@ -158,6 +158,6 @@ def test_every_dns_answer_is_checked_at_connect_time(feed_server):
         stream = await PolicyBackend(policy).connect_tcp("localhost", port, timeout=2)
         await stream.aclose()
 
-    with pytest.raises(AddressRefused, match="localhost resolves to .* loopback"):
+    with pytest.raises(AddressRefused, match=r"localhost resolves to .* loopback"):
         asyncio.run(connect(AddressPolicy()))
     asyncio.run(connect(AddressPolicy(parse_networks(["127.0.0.0/8", "::1/128"]))))
