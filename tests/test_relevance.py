@@ -12,8 +12,8 @@ import pytest
 from tests import feeds as fx
 from tests.helpers import poll, rows
 from watcher.config import load_config
-from watcher.evaluate import evaluate, load_records
 from watcher.topic import build_model
+from watcher.topic.evaluate import evaluate, load_records
 
 REPO = Path(__file__).resolve().parent.parent
 HELDOUT = REPO / "tests" / "data" / "heldout.jsonl"
@@ -164,7 +164,7 @@ def test_new_articles_are_classified_as_they_are_stored(feed_server, make_config
 def test_feedback_moves_the_model_and_rescore_reports_flips(feed_server, make_config, executor):
     from watcher.app import open_store
     from watcher.pipeline import utcnow
-    from watcher.relevance import current_model, rescore
+    from watcher.topic.relevance import current_model, rescore
 
     borderline = fx.Item(
         title="Lavrov and Araghchi discuss cooperation in Moscow",

@@ -16,10 +16,10 @@ from watcher.fetch import Fetcher
 from watcher.models import PollReport
 from watcher.notify import Notifier, make_renderer
 from watcher.pipeline import Pipeline, utcnow
-from watcher.relevance import current_model
 from watcher.scheduler import Daemon
 from watcher.sources import feed_sources
 from watcher.store import DaemonLock, Store
+from watcher.topic.relevance import current_model
 from watcher.workers import Workers
 
 HEALTH_TICK = 60.0

@@ -345,8 +345,8 @@ def articles(ctx: Context, text: str | None, since: str | None, limit: int, as_j
 
 
 def _model_for(ctx: Context) -> Any:
-    from watcher.relevance import current_model
     from watcher.topic import build_model
+    from watcher.topic.relevance import current_model
 
     config = ctx.config
     if config.database.exists():
@@ -412,10 +412,13 @@ def classify(ctx: Context, source: Any, title: str | None, as_json: bool) -> Non
 @pass_context
 def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
     """Score labelled records (JSON lines: title, text, label 1/0/null, group, lang, id)."""
-    from watcher.evaluate import evaluate, load_records
+    from watcher.errors import ConfigError
+    from watcher.topic.evaluate import evaluate, load_records
 
-    model = _model_for(ctx)
     records = load_records(path)
+    if not any(r.label is not None for r in records):
+        raise ConfigError(f"{path}: no labelled records (label 1 or 0); nothing to score")
+    model = _model_for(ctx)
 
     def judge(title: str, text: str) -> tuple[bool, float]:
         verdict = model.classify(title, text)
@@ -432,6 +435,18 @@ def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
         highlight=False,
     )
     out.print(f"confusion: tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}", highlight=False)
+    if report["non_english_recall"] is not None:
+        out.print(
+            f"non-English recall {report['non_english_recall']:.3f} "
+            f"(of {report['non_english_relevant']} relevant)",
+            highlight=False,
+        )
+    if report["hard_negatives_flagged"] is not None:
+        out.print(
+            f"hard negatives flagged {report['hard_negatives_flagged']:.1%} "
+            f"(of {report['hard_negatives']})",
+            highlight=False,
+        )
     for heading in ("groups", "languages"):
         table = Table(heading[:-1], "correct", "total", "accuracy")
         for key, row in report[heading].items():
@@ -472,7 +487,7 @@ def feedback(ctx: Context, article: int, judgement: str) -> None:
 @pass_context
 def rescore(ctx: Context, since: str | None, dry_run: bool, as_json: bool) -> None:
     """Judge stored articles again after the seeds, topic or feedback changed."""
-    from watcher.relevance import rescore as run_rescore
+    from watcher.topic.relevance import rescore as run_rescore
 
     with open_store(ctx.config, sync=False) as store:
         changes, total = run_rescore(

@@ -34,9 +34,9 @@ from watcher.models import (
 )
 from watcher.normalize import seen_mark
 from watcher.notify import Notifier
-from watcher.relevance import current_model
 from watcher.store import Store
 from watcher.timing import next_poll_after_error
+from watcher.topic.relevance import current_model
 from watcher.workers import Workers
 
 log = logging.getLogger("watcher.pipeline")

@@ -11,16 +11,15 @@ from watcher.topic.model import RelevanceModel
 
 __all__ = ["Example", "RelevanceModel", "build_model"]
 
-LABELLED_FILE = "labelled.jsonl"
-
 
 def build_model(config: Config, feedback: Sequence[Example] = ()) -> RelevanceModel:
-    """The model for the configured topic: seeds/*.txt, seeds/labelled.jsonl and feedback."""
-    seeds_dir = config.resolve(config.topic.seeds)
+    """The model for the configured topic: seeds/*.txt (articles), seeds/*.jsonl (labelled
+    records: articles and headlines) and feedback."""
+    seeds_dir = Path(config.resolve(config.topic.seeds))
     return RelevanceModel.build(
         topic=load_topic(config.resolve(config.topic.path)),
         seeds=load_seeds(seeds_dir),
-        labelled=load_labelled(Path(seeds_dir) / LABELLED_FILE),
+        labelled=[e for f in sorted(seeds_dir.glob("*.jsonl")) for e in load_labelled(f)],
         feedback=feedback,
         threshold=config.topic.threshold,
     )

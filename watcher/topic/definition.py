@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from watcher.errors import ConfigError
-from watcher.labelled import load_records
+from watcher.topic.labelled import load_records
 
 
 class _Strict(BaseModel):

@@ -75,7 +75,6 @@ class RelevanceModel:
     coefficients: tuple[float, ...]
     threshold: float
     version: str
-    training_size: int
 
     @classmethod
     def build(
@@ -103,7 +102,6 @@ class RelevanceModel:
             coefficients=(PRIOR_BIAS, *(PRIOR[name] for name in FEATURES)),
             threshold=threshold,
             version="",
-            training_size=0,
         )
         rows, targets, weights = [], [], []
         for example in (*seeds, *labelled, *feedback):
@@ -130,7 +128,6 @@ class RelevanceModel:
                 **base.__dict__,
                 "coefficients": tuple(float(c) for c in coefficients),
                 "version": digest,
-                "training_size": len(rows),
             }
         )
 

@@ -14,11 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from watcher.topic.text import fold
+from watcher.topic.text import UNSPACED, fold
 
 _GAP = "\x00"  # between the words of a phrase: the rest of a word, then a space
 _END = "\x01"  # a whole-word term ends here
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_PARTICLES = ("و", "ب", "ل", "ف", "ال", "وال", "بال", "لل", "فال", "کال")
 
@@ -70,7 +69,7 @@ class TermIndex:
                 key = fold(term.rstrip("=")).strip()
                 if not key:
                     continue
-                if _CJK.search(key):
+                if UNSPACED.search(key):
                     key = key.replace(" ", "")
                 if category not in categories[key]:
                     categories[key].append(category)
@@ -84,7 +83,7 @@ class TermIndex:
         self._phrases: defaultdict[tuple[str, int], list[_Term]] = defaultdict(list)
         worded, anywhere = [], []
         for key, entry in self._terms.items():
-            if _CJK.search(key):
+            if UNSPACED.search(key):
                 anywhere.append(key)
                 continue
             pattern = key.replace(" ", _GAP) + (_END if key in whole else "")

@@ -63,7 +63,9 @@ _NON_WORD = re.compile(r"[\W_]+")
 _STOPS = ".!?؟।"
 _WIDE_STOPS = "。！？"
 _SENTENCE_END = re.compile(f"[{_STOPS}{_WIDE_STOPS}\n]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Scripts written without spaces between words (Chinese, Japanese; not Korean, which spaces
+# its words): their terms match anywhere, and two characters count as one word.
+UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 # Page furniture that scraped articles carry: not the article's words.
 _NOISE_LINE = re.compile(
@@ -115,7 +117,7 @@ def _too_short(line: str) -> bool:
     as one word."""
     if len(line.split(maxsplit=MIN_WORDS - 1)) >= MIN_WORDS:
         return False
-    return len(_CJK.findall(line)) // 2 < MIN_WORDS
+    return len(UNSPACED.findall(line)) // 2 < MIN_WORDS
 
 
 def _split_sentences(line: str) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from watcher.labelled import Record, load_records
+from watcher.topic.labelled import Record, load_records
 
 __all__ = ["Record", "Report", "evaluate", "load_records"]
 
@@ -19,6 +19,8 @@ class Report:
     tn: int = 0
     fn: int = 0
     skipped: int = 0
+    non_english: list[int] = field(default_factory=lambda: [0, 0])  # found, relevant
+    hard: list[int] = field(default_factory=lambda: [0, 0])  # flagged, hard negatives
     by_group: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     by_lang: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     misclassified: list[dict[str, Any]] = field(default_factory=list)
@@ -36,6 +38,16 @@ class Report:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    @property
+    def non_english_recall(self) -> float | None:
+        found, total = self.non_english
+        return found / total if total else None
+
+    @property
+    def hard_negatives_flagged(self) -> float | None:
+        flagged, total = self.hard
+        return flagged / total if total else None
+
     def as_dict(self) -> dict[str, Any]:
         def accuracy(table: dict[str, list[int]]) -> dict[str, dict[str, float]]:
             return {
@@ -47,12 +59,25 @@ class Report:
             "precision": round(self.precision, 4),
             "recall": round(self.recall, 4),
             "f1": round(self.f1, 4),
+            "non_english_recall": _rounded(self.non_english_recall),
+            "non_english_relevant": self.non_english[1],
+            "hard_negatives_flagged": _rounded(self.hard_negatives_flagged),
+            "hard_negatives": self.hard[1],
             "confusion": {"tp": self.tp, "fp": self.fp, "tn": self.tn, "fn": self.fn},
             "skipped": self.skipped,
             "groups": accuracy(self.by_group),
             "languages": accuracy(self.by_lang),
             "misclassified": self.misclassified,
         }
+
+
+def is_hard_negative(record: Record) -> bool:
+    """A negative that looks like the topic: every negative group but the easy ones."""
+    return record.label == 0 and "easy" not in record.group.lower()
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def evaluate(records: Iterable[Record], judge: Callable[[str, str], tuple[bool, float]]) -> Report:
@@ -72,6 +97,12 @@ def evaluate(records: Iterable[Record], judge: Callable[[str, str], tuple[bool, 
             report.fn += 1
         else:
             report.tn += 1
+        if truth and record.lang not in ("en", "-"):
+            report.non_english[0] += relevant
+            report.non_english[1] += 1
+        if is_hard_negative(record):
+            report.hard[0] += relevant
+            report.hard[1] += 1
         correct = int(relevant == truth)
         for table, key in ((report.by_group, record.group), (report.by_lang, record.lang)):
             table[key][0] += correct

@@ -52,6 +52,25 @@ def read_records(lines: Iterable[str], source: str) -> list[Record]:
 
 def load_records(path: Path) -> list[Record]:
     try:
-        return read_records(path.read_text(encoding="utf-8").splitlines(), str(path))
+        data = path.read_bytes()
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from exc
+    return read_records(decode_lines(data, str(path)), str(path))
+
+
+def decode_lines(data: bytes, source: str) -> list[str]:
+    """The lines of a UTF-8 file (a leading byte-order mark is dropped); an error names the
+    first line that is not UTF-8."""
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    decoded = []
+    for number, line in enumerate(lines, 1):
+        try:
+            decoded.append(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{source}:{number}: not UTF-8 (bad byte at column {exc.start + 1}); "
+                "save the file as UTF-8"
+            ) from exc
+    return decoded
