@@ -39,6 +39,34 @@ CASES = {
         "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\nwebhook = 'https://h.example.org/'\n",
         "needs exactly one channel",
     ),
+    "unknown channel type": (
+        "[[subscribers]]\nname = 'a'\nchannel = { type = 'pigeon', to = 'x' }\n",
+        "subscribers[0].channel: unknown channel type 'pigeon'; use one of email, webhook",
+    ),
+    "channel without type": (
+        "[[subscribers]]\nname = 'a'\nchannel = { to = 'a@e.org' }\n",
+        "subscribers[0].channel: says no type; add type = one of",
+    ),
+    "apprise without urls_env": (
+        "[[subscribers]]\nname = 'a'\nchannel = { type = 'apprise' }\n",
+        "subscribers[0].channel: urls_env: required key is missing; add it (e.g. channel = {",
+    ),
+    "apprise urls in the file": (
+        "[[subscribers]]\nname = 'a'\nchannel = { type = 'apprise', urls_env = 'tgram://1:x/2' }\n",
+        "urls_env: 'tgram://1:x/2' is not an environment variable name",
+    ),
+    "email key on a webhook channel": (
+        "[[subscribers]]\nname = 'a'\nchannel = { type = 'webhook', to = 'a@e.org' }\n",
+        "channel: url: required key is missing",
+    ),
+    "legacy and new channel": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\nchannel = { type = 'email', to = 'a@e.org' }\n",
+        "needs exactly one channel",
+    ),
+    "header in an address": (
+        "[[subscribers]]\nname = 'a'\nchannel = { type = 'email', to = \"a@e.org\\nBcc: x@y\" }\n",
+        "channel: to: 'a@e.org\\nBcc: x@y' is not one email address",
+    ),
     "secret in config": (
         "[smtp]\npassword_env = 'hunter2 is my password'\n",
         "smtp.password_env: 'hunter2 is my password' is not an environment variable name",
@@ -63,6 +91,20 @@ def test_config_error_names_file_key_and_fix(tmp_path, case):
     assert message.startswith(f"{path}: ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_old_channel_keys_still_work(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text(
+        "[[subscribers]]\nname = 'm'\nemail = 'm@e.org'\n"
+        "[[subscribers]]\nname = 'h'\nwebhook = 'https://h.example.org/'\nsecret_env = 'S'\n"
+        "[[subscribers]]\nname = 's'\nwebhook = 'https://h.example.org/'\nformat = 'slack'\n",
+        encoding="utf-8",
+    )
+    mail, hook, slack = (s.channel for s in load_config(path).subscribers)
+    assert (mail.type, mail.to) == ("email", "m@e.org")  # type: ignore[attr-defined]
+    assert (hook.type, hook.secret_names()) == ("webhook", ("S",))
+    assert slack.type == "slack"
 
 
 def test_missing_config_file_says_how_to_fix(tmp_path):

@@ -14,8 +14,9 @@ from tests import feeds as fx
 from tests.helpers import poll, rows
 from tests.test_notify import COPY, OTHER, SCHEMA, SECRET, TREATY, Clock, deliver_all, webhook_sub
 from watcher.app import open_store
-from watcher.digest import due_subscribers
-from watcher.notify import Notifier, make_renderer
+from watcher.notify.digest import due_subscribers
+from watcher.notify.messages import make_renderer
+from watcher.notify.notifier import Notifier
 from watcher.timing import digest_due, next_digest
 
 
@@ -68,7 +69,9 @@ def test_each_article_lands_in_exactly_one_digest_grouped_by_story(
     config = make_config([wire, paper], body=body)
     start = utc(2025, 1, 17, 7)
     with open_store(config) as store:
-        assert due_subscribers(config, store, start) == []  # a new subscriber starts counting
+        assert (
+            due_subscribers(config.subscribers, store, start) == []
+        )  # a new subscriber starts counting
     poll(config, executor)
     assert receiver.deliveries == []  # digest subscribers get no immediate alert
     clock = Clock()
@@ -190,27 +193,30 @@ def test_status_and_outbox_commands_show_the_queue(receiver, make_config):
 
 
 def test_a_feed_silent_far_beyond_its_rhythm_is_reported():
+    from dataclasses import replace
+
     from watcher.config import HealthConfig
-    from watcher.health import FAILING, OK, SILENT, assess, notice
+    from watcher.models import FeedHealth
+    from watcher.notify.health import FAILING, OK, SILENT, assess, notice
 
     health = HealthConfig(silent_factor=10, silent_min=86400)
     hourly = [utc(2025, 1, 10, h) for h in range(8)]  # a new item every hour
-    feed = {
-        "name": "Wire",
-        "url": "https://w.example.org/rss",
-        "gone_reason": None,
-        "disabled_reason": None,
-        "failing_since": None,
-        "last_error": None,
-        "last_new_at": utc(2025, 1, 10, 7).isoformat(),
-    }
+    feed = FeedHealth(
+        id=1,
+        name="Wire",
+        url="https://w.example.org/rss",
+        failing_since=None,
+        last_error=None,
+        last_new_at=utc(2025, 1, 10, 7),
+        retired=False,
+    )
     assert assess(feed, hourly, utc(2025, 1, 10, 20), health) == OK  # 13 h: under the 1-day floor
     assert assess(feed, hourly, utc(2025, 1, 11, 8), health) == SILENT
     assert assess(feed, hourly[:2], utc(2025, 1, 20), health) == OK  # too little history to judge
     assert notice(feed, OK, SILENT)[0] == "feed.silent"
     assert notice(feed, SILENT, OK)[0] == "feed.recovered"
     assert notice(feed, OK, OK) is None
-    failing = {**feed, "failing_since": utc(2025, 1, 10).isoformat(), "last_error": "HTTP 500"}
+    failing = replace(feed, failing_since=utc(2025, 1, 10), last_error="HTTP 500")
     assert assess(failing, hourly, utc(2025, 1, 11), health) == FAILING
 
 

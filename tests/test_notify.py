@@ -16,7 +16,7 @@ from tests import feeds as fx
 from tests.helpers import poll, rows
 from watcher.app import open_channels, open_store
 from watcher.deliver.worker import Deliverer
-from watcher.notify import make_renderer
+from watcher.notify.messages import make_renderer
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((REPO / "docs" / "webhook.schema.json").read_text())

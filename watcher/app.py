@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from watcher.config import Config
-from watcher.deliver import Channel
-from watcher.deliver.email import EmailChannel
-from watcher.deliver.webhook import WebhookChannel
+from watcher.deliver.base import Sender
+from watcher.deliver.registry import CHANNELS
+from watcher.deliver.registry import check as check_channels
 from watcher.deliver.worker import Deliverer
 from watcher.fetch import Fetcher
 from watcher.models import PollReport
-from watcher.notify import Notifier, make_renderer
+from watcher.notify.messages import make_renderer
+from watcher.notify.notifier import Notifier
 from watcher.pipeline import Pipeline, utcnow
 from watcher.scheduler import Daemon
 from watcher.sources import feed_sources
@@ -45,11 +46,11 @@ class Runtime:
 
 
 @asynccontextmanager
-async def open_channels(config: Config) -> AsyncIterator[dict[str, Channel]]:
-    channels: dict[str, Channel] = {
-        "email": EmailChannel(config.smtp),
-        "webhook": WebhookChannel(),
-    }
+async def open_channels(config: Config) -> AsyncIterator[dict[str, Sender]]:
+    """A sender for each channel type the subscribers use, checked first (ConfigError)."""
+    check_channels(config)
+    used = {s.channel.type for s in config.subscribers}
+    channels = {c.type: c.open(config) for c in CHANNELS if c.type in used}
     try:
         yield channels
     finally:
@@ -72,7 +73,7 @@ async def open_runtime(
             try:
                 yield Runtime(pipeline, deliverer, notifier)
             finally:
-                await deliverer.drain()
+                await deliverer.drain(config.delivery.shutdown_grace)
     finally:
         if own:
             pool.shutdown()
@@ -98,7 +99,6 @@ def poll_once(
             if on_start is not None:
                 on_start(len(feeds))
             reports = await pipeline.poll(feeds, on_done)
-            await runtime.deliverer.drain()
             await runtime.deliverer.deliver_due()
             return reports
 
@@ -121,7 +121,7 @@ def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
             async def health() -> None:
                 notifier.check_health(clock())
 
-            daemon.add_tick("deliver", config.delivery.tick, runtime.deliverer.deliver_due)
+            daemon.add_tick("deliver", config.delivery.tick, runtime.deliverer.tick)
             daemon.add_tick("digests", DIGEST_TICK, digests)
             daemon.add_tick("health", HEALTH_TICK, health)
             await daemon.run(stop or asyncio.Event())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -75,8 +74,9 @@ class Context:
 
 
 def _secret_values(config: Config) -> list[str]:
-    names = [config.smtp.password_env] + [s.secret_env for s in config.subscribers]
-    return [os.environ[n] for n in names if n and os.environ.get(n)]
+    from watcher.deliver.registry import secret_values
+
+    return secret_values(config)
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -586,8 +586,8 @@ def digest(ctx: Context, name: str | None, dry_run: bool) -> None:
     """Build digests now (outside their schedule) and send them, or print with --dry-run."""
     from watcher.app import open_channels
     from watcher.deliver.worker import Deliverer
-    from watcher.digest import build_digest
-    from watcher.notify import make_renderer
+    from watcher.notify.digest import build_digest
+    from watcher.notify.messages import make_renderer
 
     config = ctx.config
     chosen = (
@@ -623,7 +623,7 @@ def notify_test(ctx: Context, subscriber: str) -> None:
     from watcher.app import open_channels
     from watcher.errors import DeliveryError
     from watcher.models import OutboxItem
-    from watcher.notify import make_renderer
+    from watcher.notify.messages import make_renderer
 
     config = ctx.config
     target = config.subscriber(subscriber)
@@ -646,7 +646,7 @@ def notify_test(ctx: Context, subscriber: str) -> None:
 
     async def send() -> str:
         async with open_channels(config) as channels:
-            return await channels[item.channel].send(item, target)
+            return await channels[target.channel.type].send(item, target.channel)
 
     try:
         answer = asyncio.run(send())

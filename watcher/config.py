@@ -171,14 +171,61 @@ class SmtpConfig(Section):
     timeout: Duration = Field(30.0, description="Time allowed for one SMTP conversation.")
 
 
+class ChannelSettings(Section):
+    """Where a subscriber's messages go. Each channel (watcher/deliver/*) subclasses this with
+    its own keys; `type` picks the channel (see watcher.deliver.registry)."""
+
+    type: str = Field(description="The channel: email, webhook, slack or apprise.")
+
+    def secret_names(self) -> tuple[str, ...]:
+        """Environment variables whose values must never appear in logs or stored errors."""
+        return ()
+
+
+def _channel_settings(value: Any) -> Any:
+    if isinstance(value, ChannelSettings):
+        return value
+    from watcher.deliver.registry import parse_settings  # the channels import this module
+
+    return parse_settings(value)
+
+
+_LEGACY_CHANNEL_KEYS = ("email", "webhook", "secret_env", "format")
+
+
+def _legacy_channel(data: dict[str, Any]) -> dict[str, Any]:
+    """The older `email = …` / `webhook = …` keys, turned into the `channel` table."""
+    legacy = {k: data[k] for k in _LEGACY_CHANNEL_KEYS if k in data}
+    if not legacy:
+        return data
+    name = data.get("name", "?")
+    if "channel" in data or ("email" in legacy) == ("webhook" in legacy):
+        raise ValueError(
+            f"subscriber {name!r} needs exactly one channel: set "
+            'channel = { type = "email", to = "you@example.org" } (or the older email / webhook)'
+        )
+    rest = {k: v for k, v in data.items() if k not in legacy}
+    if "email" in legacy:
+        if len(legacy) > 1:
+            raise ValueError("secret_env and format belong to a webhook, not to email")
+        return {**rest, "channel": {"type": "email", "to": legacy["email"]}}
+    kind = {"json": "webhook", "slack": "slack"}.get(str(legacy.get("format", "json")))
+    if kind is None:
+        raise ValueError(
+            f"format {legacy['format']!r} is not a webhook format; use "
+            'channel = { type = "webhook", url = "…" } or { type = "slack", url = "…" }'
+        )
+    channel = {"type": kind, "url": legacy["webhook"]}
+    if "secret_env" in legacy:
+        channel["secret_env"] = legacy["secret_env"]
+    return {**rest, "channel": channel}
+
+
 class SubscriberConfig(Section):
     name: str = Field(description="Unique name of the subscriber.")
-    email: str | None = Field(None, description="Email address (the email channel).")
-    webhook: HttpUrl | None = Field(None, description="Webhook URL (the webhook channel).")
-    secret_env: EnvName | None = Field(
-        None, description="Environment variable holding the webhook signing secret (whsec_…)."
+    channel: Annotated[ChannelSettings, BeforeValidator(_channel_settings)] = Field(
+        description='Where messages go, e.g. { type = "email", to = "a@example.org" }.'
     )
-    format: Literal["json", "slack"] = Field("json", description="Webhook body: json or slack.")
     mode: Literal["immediate", "digest"] = Field("immediate", description="immediate or digest.")
     digest: str = Field("daily 08:00", description="Digest schedule: 'daily HH:MM' or a cron line.")
     timezone: TimeZone = Field("UTC", description="Time zone of the digest schedule.")
@@ -190,6 +237,19 @@ class SubscriberConfig(Section):
     languages: tuple[str, ...] = Field((), description="Only these languages (empty: all).")
     feeds: tuple[str, ...] = Field((), description="Only these feed names or URLs (empty: all).")
     ops: bool = Field(False, description="Also receive feed health alerts.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_channel(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = _legacy_channel(data)
+        if "channel" not in data:
+            raise ValueError(
+                f"subscriber {data.get('name', '?')!r} needs exactly one channel: add "
+                'channel = { type = "email", to = "you@example.org" }'
+            )
+        return data
 
     @model_validator(mode="after")
     def _valid_schedule(self) -> SubscriberConfig:
@@ -204,14 +264,6 @@ class SubscriberConfig(Section):
             ) from exc
         return self
 
-    @model_validator(mode="after")
-    def _one_channel(self) -> SubscriberConfig:
-        if (self.email is None) == (self.webhook is None):
-            raise ValueError(
-                f"subscriber {self.name!r} needs exactly one channel: set email or webhook"
-            )
-        return self
-
 
 class DeliveryConfig(Section):
     max_attempts: int = Field(12, ge=1, le=100, description="Attempts before a message is dead.")
@@ -220,6 +272,15 @@ class DeliveryConfig(Section):
     tick: Duration = Field(2.0, description="How often the daemon looks for due messages.")
     templates: Path | None = Field(
         None, description="Folder of Jinja2 templates that override the built-in ones."
+    )
+    per_subscriber: int = Field(
+        4, ge=1, le=64, description="Messages sent at the same time to one subscriber."
+    )
+    deadline: Duration = Field(
+        30.0, description="Total time allowed for one delivery attempt, reply included."
+    )
+    shutdown_grace: Duration = Field(
+        10.0, description="How long shutdown waits for sends in flight; the rest stay due."
     )
 
 

@@ -35,3 +35,9 @@ class DeliveryError(WatcherError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.gone = gone
+
+
+class StoreWriteError(WatcherError):
+    """The database refused a write (disk full, read-only file, I/O error)."""
+
+    retryable = True

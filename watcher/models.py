@@ -217,3 +217,26 @@ class StoryRef:
     id: int
     title: str
     is_new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """An article waiting in a subscriber's next digest, with the story it belongs to."""
+
+    article: Article
+    story_id: int
+    score: float
+    aspects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """What feed-health decisions read about a feed."""
+
+    id: int
+    name: str
+    url: str
+    failing_since: datetime | None
+    last_error: str | None
+    last_new_at: datetime | None
+    retired: bool  # gone or disabled: nothing to alert about

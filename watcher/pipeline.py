@@ -33,7 +33,7 @@ from watcher.models import (
     Verdict,
 )
 from watcher.normalize import seen_mark
-from watcher.notify import Notifier
+from watcher.notify.notifier import Notifier
 from watcher.store import Store
 from watcher.timing import next_poll_after_error
 from watcher.topic.relevance import current_model

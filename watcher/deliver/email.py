@@ -1,26 +1,110 @@
-"""The email channel: SMTP with STARTTLS, implicit TLS or none, login, timeouts (smtplib)."""
+"""The email channel: multipart text + HTML from templates, sent over SMTP (smtplib).
+
+Headers carry only text made safe by `notify.render.clean_line` (no control characters, no
+encoded words from feeds), and the Subject is encoded here, so no feed text can add a
+header whatever the Python version (CVE-2024-6923). Replies are read within a size and
+time budget: a hostile or stuck server costs one attempt, not the daemon's memory.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import smtplib
 import ssl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.header import Header
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from typing import IO, Any, Literal
 
-from watcher.config import SmtpConfig, SubscriberConfig, secret
+from pydantic import Field, field_validator
+
+from watcher.config import ChannelSettings, Config, SmtpConfig, secret
+from watcher.deliver.base import REPLY_LIMIT, Channel, Templates, answer_text
 from watcher.errors import ConfigError, DeliveryError
 from watcher.models import OutboxItem
+from watcher.notify.render import Note, clean_line
+
+SMTP_THREADS = 4
 
 
-class EmailChannel:
+class EmailSettings(ChannelSettings):
+    type: Literal["email"] = Field(description="Send email through the [smtp] server.")
+    to: str = Field(description="Recipient address.")
+
+    @field_validator("to")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        if clean_line(value, 320) != value or "@" not in value or "," in value:
+            raise ValueError(f"{value!r} is not one email address; write it as 'name@example.org'")
+        return value
+
+
+def render(note: Note, target: EmailSettings, templates: Templates) -> bytes:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = templates.sender
+    message["To"] = target.to
+    message["Subject"] = Header(f"[watcher] {note.subject}", "utf-8").encode(maxlinelen=0)
+    message["Date"] = format_datetime(note.created_at)
+    message["Message-ID"] = f"<{note.id}@watcher>"
+    message["X-Watcher-Id"] = note.id
+    context = {"note": note, "topic": note.topic, "message_id": note.id}
+    env = templates.env
+    message.set_content(env.get_template(f"{note.kind}.txt.j2").render(**context))
+    message.add_alternative(
+        env.get_template(f"{note.kind}.html.j2").render(**context), subtype="html"
+    )
+    return message.as_bytes()
+
+
+class _CappedReplies:
+    """The server's replies as smtplib reads them, within a byte budget per reply and one
+    deadline for the whole conversation (smtplib bounds a line, not a reply or a drip)."""
+
+    def __init__(self, raw: IO[bytes], deadline: float) -> None:
+        self.raw, self.deadline, self.budget = raw, deadline, REPLY_LIMIT
+
+    def readline(self, size: int = -1) -> bytes:
+        if time.monotonic() > self.deadline:
+            raise OSError("the SMTP conversation took longer than its deadline")
+        line = self.raw.readline(min(size, self.budget + 1) if size >= 0 else self.budget + 1)
+        self.budget -= len(line)
+        if self.budget < 0:
+            raise OSError(f"SMTP reply longer than {REPLY_LIMIT // 1024} KiB")
+        return line
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _Conversation(smtplib.SMTP):
+    deadline = float("inf")
+
+    def getreply(self) -> tuple[int, bytes]:
+        if self.file is None and self.sock is not None:
+            self.file = _CappedReplies(self.sock.makefile("rb"), self.deadline)
+        if isinstance(self.file, _CappedReplies):
+            self.file.budget = REPLY_LIMIT
+        return super().getreply()
+
+
+class _TlsConversation(_Conversation, smtplib.SMTP_SSL):
+    pass
+
+
+class EmailSender:
     def __init__(self, smtp: SmtpConfig) -> None:
         self.smtp = smtp
+        self._pool = ThreadPoolExecutor(SMTP_THREADS, thread_name_prefix="smtp")
 
-    async def send(self, item: OutboxItem, subscriber: SubscriberConfig) -> str:
-        assert subscriber.email is not None
-        return await asyncio.to_thread(self._send, item.body, subscriber.email)
+    async def send(self, item: OutboxItem, target: EmailSettings) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._send, item.body, target.to)
 
     async def aclose(self) -> None:
-        return None
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _send(self, body: bytes, recipient: str) -> str:
         smtp = self.smtp
@@ -30,13 +114,14 @@ class EmailChannel:
         except ConfigError as exc:
             raise DeliveryError(where, str(exc), retryable=True) from exc
         try:
-            if smtp.security == "ssl":
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(
-                    smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
-                )
-            else:
-                conn = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+            conn = (
+                _TlsConversation(timeout=smtp.timeout, context=ssl.create_default_context())
+                if smtp.security == "ssl"
+                else _Conversation(timeout=smtp.timeout)
+            )
+            conn.deadline = time.monotonic() + smtp.timeout
             with conn:
+                conn.connect(smtp.host, smtp.port)
                 conn.ehlo()
                 if smtp.security == "starttls":
                     conn.starttls(context=ssl.create_default_context())
@@ -47,23 +132,32 @@ class EmailChannel:
                 _expect(conn.rcpt(recipient), f"RCPT TO {recipient}")
                 code, reply = conn.data(body)
                 _expect((code, reply), "DATA")
-                return f"{code} {reply.decode(errors='replace')}"
+                return f"{code} {answer_text(reply)}"
         except smtplib.SMTPResponseException as exc:
-            text = (
-                exc.smtp_error.decode(errors="replace")
-                if isinstance(exc.smtp_error, bytes)
-                else str(exc.smtp_error)
-            )
             raise DeliveryError(
-                where, f"server answered {exc.smtp_code} {text}", retryable=exc.smtp_code < 500
+                where,
+                f"server answered {exc.smtp_code} {answer_text(exc.smtp_error)}",
+                retryable=exc.smtp_code < 500,
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(
-                where, f"{type(exc).__name__}: {exc or 'connection failed'}", retryable=True
-            ) from exc
+            text = answer_text(str(exc)) or "connection failed"
+            raise DeliveryError(where, f"{type(exc).__name__}: {text}", retryable=True) from exc
 
 
 def _expect(reply: tuple[int, bytes], step: str) -> None:
     code, text = reply
     if not 200 <= code < 400:
         raise smtplib.SMTPResponseException(code, text or step.encode())
+
+
+def _open(config: Config) -> Any:
+    return EmailSender(config.smtp)
+
+
+CHANNEL = Channel(
+    type="email",
+    settings=EmailSettings,
+    render=render,
+    open=_open,
+    example='channel = { type = "email", to = "you@example.org" }',
+)

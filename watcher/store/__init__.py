@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -10,10 +11,13 @@ from typing import Any
 
 import sqlite_utils
 
+from watcher.errors import StoreWriteError
 from watcher.models import (
     Article,
+    DigestItem,
     Entry,
     Feed,
+    FeedHealth,
     FeedSource,
     FeedUpdate,
     FetchLogRow,
@@ -21,12 +25,30 @@ from watcher.models import (
     OutboxItem,
     Verdict,
 )
-from watcher.store import articles, feeds, outbox, stories, verdicts
+from watcher.store import (
+    articles,
+    digests,
+    feeds,
+    health,
+    outbox,
+    stories,
+    subscribers,
+    verdicts,
+)
 from watcher.store.db import DaemonLock, open_database
 
 __all__ = ["DaemonLock", "Store"]
 
 FETCH_LOG_DAYS = 30
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A refused write (disk full, read-only file) as a StoreWriteError the caller can hold."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreWriteError(f"database write failed: {exc}") from exc
 
 
 class Store:
@@ -165,19 +187,22 @@ class Store:
         with self.transaction():
             return outbox.enqueue(self.db, message, now)
 
-    def due_outbox(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
-        return outbox.due(self.db, now, limit)
+    def due_outbox(
+        self, now: datetime, limit: int = 100, per_subscriber: int = 100
+    ) -> list[OutboxItem]:
+        with _refused():
+            return outbox.due(self.db, now, limit, per_subscriber)
 
     def mark_sent(self, item_id: str, now: datetime) -> None:
-        with self.transaction():
+        with _refused(), self.transaction():
             outbox.mark_sent(self.db, item_id, now)
 
     def mark_retry(self, item_id: str, error: str, next_at: datetime) -> None:
-        with self.transaction():
+        with _refused(), self.transaction():
             outbox.mark_retry(self.db, item_id, error, next_at)
 
     def mark_dead(self, item_id: str, error: str) -> None:
-        with self.transaction():
+        with _refused(), self.transaction():
             outbox.mark_dead(self.db, item_id, error)
 
     def requeue(self, item_id: str | None, now: datetime) -> int:
@@ -190,44 +215,48 @@ class Store:
     def queue_summary(self) -> dict[str, int]:
         return outbox.summary(self.db)
 
-    # digests and subscribers -----------------------------------------------------
+    # digests --------------------------------------------------------------------
     def add_digest_item(
         self, subscriber: str, article_id: int, story_id: int, now: datetime
     ) -> None:
         with self.transaction():
-            stories.add_digest_item(self.db, subscriber, article_id, story_id, now)
+            digests.add_item(self.db, subscriber, article_id, story_id, now)
 
-    def pending_digest(self, subscriber: str) -> list[dict[str, Any]]:
-        return stories.pending_digest(self.db, subscriber)
+    def pending_digest(self, subscriber: str) -> list[DigestItem]:
+        return digests.pending(self.db, subscriber)
 
     def close_digest(
         self, subscriber: str, article_ids: list[int], outbox_id: str | None, at: datetime
     ) -> None:
         with self.transaction():
-            stories.close_digest(self.db, subscriber, article_ids, outbox_id)
-            stories.set_last_digest(self.db, subscriber, at)
+            digests.close(self.db, subscriber, article_ids, outbox_id)
+            digests.set_last_sent(self.db, subscriber, at)
 
     def last_digest(self, subscriber: str) -> datetime | None:
-        return stories.last_digest(self.db, subscriber)
+        return digests.last_sent(self.db, subscriber)
 
     def set_last_digest(self, subscriber: str, at: datetime) -> None:
         with self.transaction():
-            stories.set_last_digest(self.db, subscriber, at)
+            digests.set_last_sent(self.db, subscriber, at)
 
+    # subscribers -------------------------------------------------------------------
     def disabled_subscribers(self) -> dict[str, str]:
-        return stories.disabled_subscribers(self.db)
+        return subscribers.disabled(self.db)
 
     def disable_subscriber(self, name: str, reason: str, now: datetime) -> None:
-        with self.transaction():
-            stories.disable_subscriber(self.db, name, reason, now)
+        with _refused(), self.transaction():
+            subscribers.disable(self.db, name, reason, now)
 
     # feed health -----------------------------------------------------------------
     def health_states(self) -> dict[int, str]:
-        return stories.health_states(self.db)
+        return health.states(self.db)
 
     def set_health(self, feed_id: int, state: str, now: datetime) -> None:
         with self.transaction():
-            stories.set_health(self.db, feed_id, state, now)
+            health.set_state(self.db, feed_id, state, now)
 
-    def recent_first_seen(self, feed_id: int) -> list[str]:
-        return stories.recent_gaps(self.db, feed_id)
+    def feed_health(self) -> list[FeedHealth]:
+        return health.feeds(self.db)
+
+    def recent_first_seen(self, feed_id: int) -> list[datetime]:
+        return health.first_seen_times(self.db, feed_id)

@@ -51,11 +51,17 @@ def enqueue(db: sqlite_utils.Database, message: Message, now: datetime) -> bool:
     return cursor.rowcount == 1
 
 
-def due(db: sqlite_utils.Database, now: datetime, limit: int) -> list[OutboxItem]:
+def due(
+    db: sqlite_utils.Database, now: datetime, limit: int, per_subscriber: int
+) -> list[OutboxItem]:
+    """The oldest due messages, at most `per_subscriber` of each subscriber's, so one
+    subscriber's backlog never hides another's messages."""
     rows = db.query(
-        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, created_at LIMIT ?",
-        [iso(now), limit],
+        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY subscriber"
+        " ORDER BY next_attempt_at, created_at) AS lane_position FROM outbox"
+        " WHERE status = 'pending' AND next_attempt_at <= ?)"
+        " WHERE lane_position <= ? ORDER BY next_attempt_at, created_at LIMIT ?",
+        [iso(now), per_subscriber, limit],
     )
     return [_item(r) for r in rows]
 

@@ -1,7 +1,8 @@
 """From verdicts to messages: group into stories, route to subscribers, render, enqueue.
 
 Runs inside the transaction that stores the verdicts, so an alert exists if and only if its
-verdict does. Also turns feed-health changes and due digests into messages.
+verdict does. Also turns feed-health changes and due digests into messages. The decisions
+live in the pure modules beside this one (route, stories, health, digest, render).
 """
 
 from __future__ import annotations
@@ -10,19 +11,13 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from watcher import digest as digests
-from watcher import health, route, stories
 from watcher.config import Config
 from watcher.models import Article, StoryRef, Verdict
-from watcher.render import Renderer, environment
+from watcher.notify import digest, health, route, stories
+from watcher.notify.messages import Renderer
 from watcher.store import Store
 
 log = logging.getLogger("watcher.notify")
-
-
-def make_renderer(config: Config, topic_name: str) -> Renderer:
-    override = config.resolve(config.delivery.templates) if config.delivery.templates else None
-    return Renderer(environment(override), topic_name, config.smtp.from_)
 
 
 class Notifier:
@@ -42,21 +37,17 @@ class Notifier:
         """Call inside the verdicts' transaction. Returns the number of messages enqueued."""
         if not judged:
             return 0
-        disabled = list(self.store.disabled_subscribers())
+        disabled = self.store.disabled_subscribers()
         threshold = self.config.topic.threshold
         enqueued = 0
         for article, verdict in judged:
-            interested = [
-                s
-                for s in self.config.subscribers
-                if route.wants(s, article, verdict, threshold, article.feed_url)
-            ]
+            interested = route.interested(
+                self.config.subscribers, article, verdict, threshold, disabled
+            )
             if not verdict.relevant and not interested:
                 continue
             story = self._story(article, now)
-            for target in route.route(
-                article, verdict, story.is_new, interested, threshold, article.feed_url, disabled
-            ):
+            for target in route.route(interested, story.is_new):
                 if target.kind == "digest":
                     self.store.add_digest_item(target.subscriber.name, article.id, story.id, now)
                     continue
@@ -79,17 +70,16 @@ class Notifier:
         ops = [s for s in self.config.subscribers if s.ops]
         states = self.store.health_states()
         enqueued = 0
-        for feed in self.store.feed_status():
-            first_seen = [
-                datetime.fromisoformat(t) for t in self.store.recent_first_seen(feed["id"])
-            ]
-            before = states.get(feed["id"], health.OK)
-            after = health.assess(feed, first_seen, now, self.config.health)
+        for feed in self.store.feed_health():
+            before = states.get(feed.id, health.OK)
+            after = health.assess(
+                feed, self.store.recent_first_seen(feed.id), now, self.config.health
+            )
             if after == before:
                 continue
             change = health.notice(feed, before, after)
             with self.store.transaction():
-                self.store.set_health(feed["id"], after, now)
+                self.store.set_health(feed.id, after, now)
                 for subscriber in ops if change else []:
                     assert change is not None
                     event, headline, text = change
@@ -102,8 +92,8 @@ class Notifier:
 
     def send_due_digests(self, now: datetime) -> int:
         sent = 0
-        for subscriber in digests.due_subscribers(self.config, self.store, now):
-            if digests.build_digest(self.store, self.renderer, subscriber, now) is not None:
+        for subscriber in digest.due_subscribers(self.config.subscribers, self.store, now):
+            if digest.build_digest(self.store, self.renderer, subscriber, now) is not None:
                 sent += 1
         if sent:
             self.on_enqueued()

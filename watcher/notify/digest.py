@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from watcher.config import Config, SubscriberConfig
+from watcher.config import SubscriberConfig
 from watcher.models import Message
-from watcher.render import DigestStory, Renderer
+from watcher.notify.messages import Renderer
+from watcher.notify.render import group_digest
 from watcher.store import Store
 from watcher.timing import digest_due
 
 
-def group_stories(items: Sequence[dict[str, Any]]) -> list[DigestStory]:
-    """Pure: one entry per story, its best-scored article first, ordered by score."""
-    grouped: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()
-    for item in sorted(items, key=lambda r: (-(r["score"] or 0.0), r["id"])):
-        grouped.setdefault(item["story_id"], []).append(item)
-    stories = []
-    for members in grouped.values():
-        lead, *others = members
-        aspects: list[str] = []
-        for member in members:
-            for aspect in json.loads(member["aspects"] or "[]"):
-                if aspect not in aspects:
-                    aspects.append(aspect)
-        stories.append(DigestStory(lead=lead, others=others, aspects=aspects))
-    return stories
-
-
-def due_subscribers(config: Config, store: Store, now: datetime) -> list[SubscriberConfig]:
+def due_subscribers(
+    subscribers: Iterable[SubscriberConfig], store: Store, now: datetime
+) -> list[SubscriberConfig]:
     """Digest subscribers whose next slot has passed. A new subscriber starts counting now."""
     due = []
-    for subscriber in config.subscribers:
+    for subscriber in subscribers:
         if subscriber.mode != "digest":
             continue
         last = store.last_digest(subscriber.name)
@@ -63,9 +46,9 @@ def build_digest(
         if not dry_run:
             store.set_last_digest(subscriber.name, now)
         return None
-    message = renderer.digest(subscriber, group_stories(items), since, now)
+    message = renderer.digest(subscriber, group_digest(items), since, now)
     if not dry_run:
         with store.transaction():
             store.enqueue(message, now)
-            store.close_digest(subscriber.name, [i["id"] for i in items], message.id, now)
+            store.close_digest(subscriber.name, [i.article.id for i in items], message.id, now)
     return message

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from itertools import pairwise
 from statistics import median
-from typing import Any
 
 from watcher.config import HealthConfig
+from watcher.models import FeedHealth
+from watcher.notify.render import date
 
 OK, FAILING, SILENT = "ok", "failing", "silent"
 MIN_HISTORY = 4
@@ -24,40 +25,37 @@ def usual_gap(first_seen: Sequence[datetime]) -> timedelta | None:
 
 
 def assess(
-    feed: dict[str, Any], first_seen: Sequence[datetime], now: datetime, health: HealthConfig
+    feed: FeedHealth, first_seen: Sequence[datetime], now: datetime, health: HealthConfig
 ) -> str:
-    if feed["gone_reason"] or feed["disabled_reason"]:
+    if feed.retired:
         return OK  # not watched any more: nothing to alert about
-    failing_since = feed["failing_since"]
-    if failing_since and now - datetime.fromisoformat(failing_since) > timedelta(
-        seconds=health.failing_after
-    ):
+    if feed.failing_since and now - feed.failing_since > timedelta(seconds=health.failing_after):
         return FAILING
     gap = usual_gap(first_seen)
-    if gap is not None and feed["last_new_at"]:
+    if gap is not None and feed.last_new_at:
         allowed = max(timedelta(seconds=health.silent_min), gap * health.silent_factor)
-        if now - datetime.fromisoformat(feed["last_new_at"]) > allowed:
+        if now - feed.last_new_at > allowed:
             return SILENT
     return OK
 
 
-def notice(feed: dict[str, Any], before: str, after: str) -> tuple[str, str, str] | None:
+def notice(feed: FeedHealth, before: str, after: str) -> tuple[str, str, str] | None:
     """(event, headline, text) for a change of state worth telling, else None."""
-    name = feed["name"]
+    name = feed.name
     if after == FAILING:
         return (
             "feed.failing",
             f"Feed failing: {name}",
-            f"{name} ({feed['url']}) has failed since {feed['failing_since']}: "
-            f"{feed['last_error']}. It is retried with backoff and never dropped.",
+            f"{name} ({feed.url}) has failed since {date(feed.failing_since)}: "
+            f"{feed.last_error}. It is retried with backoff and never dropped.",
         )
     if after == SILENT:
         return (
             "feed.silent",
             f"Feed silent: {name}",
-            f"{name} ({feed['url']}) has had no new item since {feed['last_new_at']}, "
+            f"{name} ({feed.url}) has had no new item since {date(feed.last_new_at)}, "
             "far longer than its usual rhythm.",
         )
     if after == OK and before in (FAILING, SILENT):
-        return "feed.recovered", f"Feed recovered: {name}", f"{name} ({feed['url']}) works again."
+        return "feed.recovered", f"Feed recovered: {name}", f"{name} ({feed.url}) works again."
     return None

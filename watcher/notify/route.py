@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from watcher.config import SubscriberConfig
 from watcher.models import Article, Verdict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Route:
     subscriber: SubscriberConfig
-    kind: str  # "alert" (immediate) or "digest"
+    kind: Literal["alert", "digest"]  # alert: immediate, one per story; digest: every article
 
 
 def wants(
-    subscriber: SubscriberConfig,
-    article: Article,
-    verdict: Verdict,
-    threshold: float,
-    feed_url: str,
+    subscriber: SubscriberConfig, article: Article, verdict: Verdict, threshold: float
 ) -> bool:
-    """Whether the article passes the subscriber's filters."""
+    """Whether the article passes the subscriber's filters (score, aspects, language, feed)."""
     floor = subscriber.min_score if subscriber.min_score is not None else threshold
     if verdict.score < floor:
         return False
@@ -31,25 +28,28 @@ def wants(
     language = article.language or verdict.language
     if subscriber.languages and language not in subscriber.languages:
         return False
-    return not subscriber.feeds or bool({article.feed_name, feed_url} & set(subscriber.feeds))
+    return not subscriber.feeds or bool(
+        {article.feed_name, article.feed_url} & set(subscriber.feeds)
+    )
 
 
-def route(
+def interested(
+    subscribers: Iterable[SubscriberConfig],
     article: Article,
     verdict: Verdict,
-    new_story: bool,
-    subscribers: Iterable[SubscriberConfig],
     threshold: float,
-    feed_url: str,
-    disabled: Sequence[str] = (),
-) -> list[Route]:
+    disabled: Collection[str] = (),
+) -> list[SubscriberConfig]:
+    """The subscribers whose filters the article passes; disabled ones hear nothing."""
+    return [
+        s for s in subscribers if s.name not in disabled and wants(s, article, verdict, threshold)
+    ]
+
+
+def route(interested: Sequence[SubscriberConfig], new_story: bool) -> list[Route]:
     """Immediate subscribers get one alert per story; digest subscribers get every article."""
     routes = []
-    for subscriber in subscribers:
-        if subscriber.name in disabled or not wants(
-            subscriber, article, verdict, threshold, feed_url
-        ):
-            continue
+    for subscriber in interested:
         if subscriber.mode == "digest":
             routes.append(Route(subscriber, "digest"))
         elif new_story:

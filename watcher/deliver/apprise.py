@@ -1,0 +1,158 @@
+"""The Apprise channel: Telegram, Matrix, ntfy, Discord, Teams, Signal … through Apprise URLs.
+
+The URLs carry tokens, so they come from an environment variable (`urls_env`), several
+separated by spaces, commas or new lines. Every URL is checked at start-up (a URL Apprise
+cannot parse is a config error). Apprise is synchronous: sends run in a small thread pool,
+off the event loop. A failed send is retried with backoff like any other; with several URLs a
+retry goes to all of them again (the message id in the body lets a receiver drop repeats).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+from pydantic import Field
+
+from watcher.config import ChannelSettings, Config, EnvName, secret
+from watcher.deliver.base import Channel, Templates, answer_text
+from watcher.errors import ConfigError, DeliveryError
+from watcher.models import OutboxItem
+from watcher.notify.render import AlertNote, DigestNote, JudgeLinks, Note, NoticeNote, date
+
+APPRISE_THREADS = 4
+_SEPARATORS = re.compile(r"[\s,]+")
+
+
+class AppriseSettings(ChannelSettings):
+    type: Literal["apprise"] = Field(description="Send through Apprise (Telegram, ntfy, Matrix …).")
+    urls_env: EnvName = Field(
+        description="Environment variable holding the Apprise URLs (they carry tokens)."
+    )
+
+    def secret_names(self) -> tuple[str, ...]:
+        return (self.urls_env,)
+
+
+def service_urls(target: AppriseSettings) -> list[str]:
+    value = secret(target.urls_env) or ""
+    return [url for url in _SEPARATORS.split(value) if url]
+
+
+def _judge(links: JudgeLinks | None, indent: str = "") -> list[str]:
+    if links is None:
+        return []
+    return [
+        f"{indent}Relevant: {links.relevant}",
+        f"{indent}Not about the topic: {links.irrelevant}",
+    ]
+
+
+def text(note: Note) -> str:
+    """The plain-text body (Apprise converts it for services that want HTML or Markdown)."""
+    lines: list[str] = []
+    if isinstance(note, AlertNote):
+        view = note.article
+        facts = [view.feed, date(view.published), f"score {note.score:.2f}", *note.aspects]
+        lines += [view.title, " · ".join(f for f in facts if f), view.url or "(no link)", ""]
+        lines += ["Why this matched:"] + [f"- {reason}" for reason in note.reasons]
+        lines += _judge(note.judge_links)
+    elif isinstance(note, DigestNote):
+        lines.append(f"{len(note.stories)} since {date(note.since)}")
+        for number, story in enumerate(note.stories, 1):
+            lead = story.lead
+            lines += [
+                "",
+                f"{number}. {lead.title}",
+                f"   {lead.feed} · score {story.score:.2f}",
+                f"   {lead.url or '(no link)'}",
+            ]
+            if story.others:
+                lines.append("   also reported by: " + ", ".join(o.feed for o in story.others))
+            lines += _judge(story.judge_links, "   ")
+        if not note.stories:
+            lines.append("Nothing new this time.")
+    else:
+        assert isinstance(note, NoticeNote)
+        lines.append(note.body)
+    lines += ["", f"watcher · {note.topic} · message {note.id}"]
+    return "\n".join(lines)
+
+
+def render(note: Note, target: AppriseSettings, templates: Templates) -> bytes:
+    document = {"title": note.subject, "body": text(note), "format": "text"}
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def check(target: AppriseSettings) -> None:
+    """Every URL must be one Apprise can parse; the error names the variable, never the URL."""
+    import apprise
+
+    urls = service_urls(target)
+    if not urls:
+        raise ConfigError(f"environment variable {target.urls_env} holds no Apprise URL")
+    for number, url in enumerate(urls, 1):
+        if apprise.Apprise.instantiate(url) is None:
+            scheme = url.split("://", 1)[0] if "://" in url else "(no scheme)"
+            raise ConfigError(
+                f"Apprise URL {number} in {target.urls_env} ({scheme}://…) cannot be parsed; "
+                "check it against https://github.com/caronc/apprise/wiki"
+            )
+
+
+class AppriseSender:
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(APPRISE_THREADS, thread_name_prefix="apprise")
+
+    async def send(self, item: OutboxItem, target: AppriseSettings) -> str:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._send, item, target)
+
+    async def aclose(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _send(self, item: OutboxItem, target: AppriseSettings) -> str:
+        import apprise
+
+        where = f"apprise {item.subscriber}"
+        try:
+            urls = service_urls(target)
+        except ConfigError as exc:
+            raise DeliveryError(where, str(exc), retryable=True) from exc
+        message = json.loads(item.body)
+        notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
+        for url in urls:
+            if not notifier.add(url):
+                raise DeliveryError(where, "a URL cannot be parsed", retryable=False)
+        with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+            done = notifier.notify(
+                body=message["body"],
+                title=message["title"],
+                body_format=message.get("format", "text"),
+            )
+        if done:
+            return f"accepted by {len(urls)} service(s)"
+        raise DeliveryError(where, _why(captured.getvalue()), retryable=True)
+
+
+def _why(log: Any) -> str:
+    lines = [line.split(" - ", 2)[-1] for line in str(log).splitlines() if line.strip()]
+    return answer_text("; ".join(lines[-3:])) or "the service did not accept the message"
+
+
+def _open(config: Config) -> AppriseSender:
+    return AppriseSender()
+
+
+CHANNEL = Channel(
+    type="apprise",
+    settings=AppriseSettings,
+    render=render,
+    open=_open,
+    check=check,
+    example='channel = { type = "apprise", urls_env = "WATCHER_APPRISE_URLS" }',
+)
