@@ -23,7 +23,8 @@ CHANNELS: tuple[Channel[Any], ...] = (
 BY_TYPE: dict[str, Channel[Any]] = {channel.type: channel for channel in CHANNELS}
 
 _UNION: Any = Union[tuple(c.settings for c in CHANNELS)]  # noqa: UP007
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Annotated[_UNION, Field(discriminator="type")])  # type: ignore[arg-type]
+_DISCRIMINATED: Any = Annotated[_UNION, Field(discriminator="type")]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(_DISCRIMINATED)
 _TYPES = ", ".join(BY_TYPE)
 
 
