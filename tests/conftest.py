@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,6 +49,25 @@ def mail() -> Iterator[MailServer]:
     server = MailServer()
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """The command line installs its own log handler on the root logger; put pytest's back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def webhook_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The signing secret that `helpers.webhook_sub` subscribers name, set in the environment."""
+    from tests.helpers import SECRET
+
+    monkeypatch.setenv("WATCHER_TEST_SECRET", SECRET)
+    return SECRET
 
 
 ConfigFactory = Callable[..., Config]

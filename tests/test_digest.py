@@ -11,8 +11,18 @@ import jsonschema
 import pytest
 
 from tests import feeds as fx
-from tests.helpers import poll, rows
-from tests.test_notify import COPY, OTHER, SCHEMA, SECRET, TREATY, Clock, deliver_all, webhook_sub
+from tests.helpers import (
+    COPY,
+    OTHER,
+    SCHEMA,
+    SECRET,
+    TREATY,
+    Clock,
+    deliver_all,
+    poll,
+    rows,
+    webhook_sub,
+)
 from watcher.app import open_store
 from watcher.notify.digest import due_subscribers
 from watcher.notify.messages import make_renderer
@@ -175,7 +185,7 @@ def test_ops_subscribers_hear_of_failing_and_recovered_feeds(
 
 
 def test_status_and_outbox_commands_show_the_queue(receiver, make_config):
-    from tests.test_notify import enqueue_notice
+    from tests.helpers import enqueue_notice
 
     config = make_config([], body=webhook_sub(receiver))
     enqueue_notice(config)
@@ -222,7 +232,7 @@ def test_a_feed_silent_far_beyond_its_rhythm_is_reported():
 
 
 def test_slack_format_posts_slack_json(receiver, make_config):
-    from tests.test_notify import enqueue_notice
+    from tests.helpers import enqueue_notice
 
     config = make_config([], body=webhook_sub(receiver, extra='format = "slack"'))
     enqueue_notice(config, text="Feed <b>x</b> & co")
@@ -234,7 +244,7 @@ def test_slack_format_posts_slack_json(receiver, make_config):
 
 
 def test_notify_test_reports_the_server_answer(mail, make_config):
-    from tests.test_notify import mail_body
+    from tests.helpers import mail_body
 
     config = make_config([], body=mail_body(mail))
     run = lambda *a: subprocess.run(  # noqa: E731

@@ -6,8 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from tests import feeds as fx
-from tests.helpers import poll, rows
-from tests.test_notify import OTHER, SECRET, TREATY, webhook_sub
+from tests.helpers import OTHER, SECRET, TREATY, poll, rows, webhook_sub
 from watcher.app import open_store
 from watcher.normalize import seen_mark
 from watcher.workers import parse_and_judge

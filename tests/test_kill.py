@@ -9,10 +9,9 @@ import sys
 import time
 
 from tests import feeds as fx
-from tests.helpers import rows
+from tests.helpers import SECRET, rows, webhook_sub
 from tests.servers import WebhookReceiver
 from tests.stories import STORIES
-from tests.test_notify import SECRET, webhook_sub
 
 ENV = {**os.environ, "WATCHER_TEST_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
 

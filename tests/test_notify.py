@@ -2,66 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import json
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import jsonschema
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests import feeds as fx
-from tests.helpers import poll, rows
-from watcher.app import open_channels, open_store
-from watcher.deliver.worker import Deliverer
-from watcher.notify.messages import make_renderer
-
-REPO = Path(__file__).resolve().parent.parent
-SCHEMA = json.loads((REPO / "docs" / "webhook.schema.json").read_text())
-SECRET = "whsec_" + base64.b64encode(b"a test secret of 32 bytes, really").decode()
-
-TREATY = fx.Item(
-    title="Putin and Pezeshkian sign comprehensive strategic partnership treaty",
-    link="https://wire.example.org/treaty",
-    guid="wire-1",
-    summary="Russia and Iran signed a 20-year comprehensive strategic partnership treaty in the "
-    "Kremlin on Friday. The treaty covers energy, transport and security cooperation.",
+from tests.helpers import (
+    COPY,
+    OTHER,
+    SCHEMA,
+    SECRET,
+    TREATY,
+    Clock,
+    deliver_all,
+    enqueue_notice,
+    mail_body,
+    poll,
+    rows,
+    webhook_sub,
 )
-COPY = fx.Item(
-    title="Russia and Iran sign comprehensive strategic partnership treaty",
-    link="https://paper.example.org/world/russia-iran-treaty",
-    guid="paper-77",
-    summary=TREATY.summary,
-)
-OTHER = fx.Item(
-    title="Iran's parliament ratifies strategic partnership treaty with Russia",
-    link="https://wire.example.org/majlis",
-    guid="wire-2",
-    summary="Iranian lawmakers voted to ratify the comprehensive strategic partnership treaty "
-    "with Russia; the Guardian Council must now approve it.",
-)
+from watcher.app import open_store
 
-
-def webhook_sub(receiver, name="hook", extra=""):
-    return (
-        f'[[subscribers]]\nname = "{name}"\nwebhook = "{receiver.url}"\n'
-        f'secret_env = "WATCHER_TEST_SECRET"\n{extra}\n'
-    )
-
-
-def mail_body(mail, extra="", name="analyst"):
-    return (
-        f'[smtp]\nhost = "127.0.0.1"\nport = {mail.port}\nsecurity = "none"\n'
-        'from = "watcher@example.org"\ntimeout = "5s"\n'
-        f'[[subscribers]]\nname = "{name}"\nemail = "analyst@example.org"\n{extra}\n'
-    )
-
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch):
-    monkeypatch.setenv("WATCHER_TEST_SECRET", SECRET)
+pytestmark = pytest.mark.usefixtures("webhook_secret")
 
 
 def test_immediate_webhook_alert_is_signed_versioned_and_schema_valid(
@@ -154,33 +118,6 @@ def test_email_alert_multipart_with_stable_message_id_and_no_header_injection(
         assert "onerror" not in text
     assert "Score:" in plain and "nearest seed article" in plain and "Aspects:" in plain
     assert "https://wire.example.org/hostile" in html
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 1, 17, 12, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def deliver_all(config, clock):
-    async def run():
-        with open_store(config, sync=False) as store:
-            async with open_channels(config) as channels:
-                return await Deliverer(config, store, channels, clock).deliver_due()
-
-    return asyncio.run(run())
-
-
-def enqueue_notice(config, name="hook", text="hello"):
-    with open_store(config) as store:
-        subscriber = config.subscriber(name)
-        message = make_renderer(config, "topic").notice(
-            subscriber, "test", "Test", text, datetime(2025, 1, 17, 12, tzinfo=UTC)
-        )
-        store.enqueue(message, datetime(2025, 1, 17, 12, tzinfo=UTC))
-        return message.id
 
 
 def test_receiver_down_then_up_gets_everything_once_with_the_same_ids(receiver, make_config):
@@ -283,19 +220,3 @@ def test_smtp_server_down_keeps_the_message(make_config):
     row = rows(config, "SELECT status, attempts, last_error FROM outbox")[0]
     assert row["status"] == "pending" and row["attempts"] == 1
     assert "smtp 127.0.0.1:9" in row["last_error"]
-
-
-def test_secrets_never_reach_the_logs(receiver, make_config, caplog):
-    config = make_config([], body=webhook_sub(receiver))
-    enqueue_notice(config)
-    receiver.fail_with = [500]
-    from watcher.logs import SecretMask
-
-    mask = SecretMask([SECRET])
-    caplog.handler.addFilter(mask)
-    import logging
-
-    logging.getLogger("watcher").warning("leaking %s", SECRET)
-    deliver_all(config, Clock())
-    assert SECRET not in caplog.text
-    assert "***" in caplog.text

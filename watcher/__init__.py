@@ -1,11 +1,26 @@
 """watcher: watches news feeds for one topic and alerts people when something relevant appears."""
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("watcher")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+from functools import cache
 
 PROJECT_URL = "https://github.com/watcher-project/watcher"
-USER_AGENT = f"watcher/{__version__} (+{PROJECT_URL})"
+
+
+@cache
+def _version() -> str:
+    # importlib.metadata costs a command-line start ~50 ms: looked up only when asked for.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("watcher")
+    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+        return "0.0.0"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return _version()
+    if name == "USER_AGENT":
+        return f"watcher/{_version()} (+{PROJECT_URL})"
+    raise AttributeError(f"module 'watcher' has no attribute {name!r}")

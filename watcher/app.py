@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from watcher.config import Config
@@ -18,24 +20,17 @@ from watcher.notify.messages import make_renderer
 from watcher.notify.notifier import Notifier
 from watcher.pipeline import Pipeline, utcnow
 from watcher.scheduler import Daemon
-from watcher.sources import feed_sources
+from watcher.services.database import open_store
 from watcher.store import DaemonLock, Store
 from watcher.topic.relevance import current_model
 from watcher.workers import Workers
 
+__all__ = ["open_channels", "open_store", "poll_once", "run_daemon"]
+
+log = logging.getLogger("watcher.daemon")
+
 HEALTH_TICK = 60.0
 DIGEST_TICK = 30.0
-
-
-@contextmanager
-def open_store(config: Config, *, sync: bool = True) -> Iterator[Store]:
-    store = Store.open(config.database)
-    try:
-        if sync:
-            store.sync_feeds(feed_sources(config), utcnow())
-        yield store
-    finally:
-        store.close()
 
 
 @dataclass
@@ -104,14 +99,26 @@ def poll_once(
 
     with DaemonLock(config.database), open_store(config) as store:
         reports = asyncio.run(run(store))
+        store.index_for_search()  # so that read-only commands find what this pass stored
         store.prune(utcnow())
         return reports
 
 
 def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
+    started = time.monotonic()
+    log.info("loading: config %s, database %s", config.source, config.database)
+    if not config.subscribers:
+        log.warning("no subscriber is configured: alerts go nowhere (add [[subscribers]])")
+
     async def run(store: Store) -> None:
         async with open_runtime(config, store) as runtime:
             await runtime.pipeline.classify_backlog()
+            log.info(
+                "ready in %.1fs: %d feeds, %d subscribers",
+                time.monotonic() - started,
+                len(store.feed_status()),
+                len(config.subscribers),
+            )
             daemon = Daemon(runtime.pipeline, config.polling.tick)
             notifier, clock = runtime.notifier, runtime.pipeline.clock
 

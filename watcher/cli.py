@@ -1,37 +1,47 @@
-"""The command line: parses arguments, calls the library, prints. No logic lives here."""
+"""The command line: parses arguments, calls the service layer, prints. No logic lives here.
+
+Start-up time matters here (`watcher --help`, `watcher status`): this module imports only
+click at load time; every command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
-from watcher import __version__
-from watcher.app import open_store, poll_once, run_daemon
-from watcher.config import Config, load_config, parse_duration
-from watcher.errors import WatcherError
-from watcher.fetch import Fetcher
-from watcher.logs import setup_logging
-from watcher.models import Outcome, PollReport
-from watcher.parse import parse_feed
-from watcher.pipeline import utcnow
-from watcher.sources import feed_sources, write_opml
-from watcher.store import Store
+from watcher.errors import ConfigError, InputError, WatcherError
+
+if TYPE_CHECKING:
+    from watcher.config import Config
+    from watcher.models import PollReport
+    from watcher.services.messages import Preview
+    from watcher.topic import RelevanceModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+USAGE_ERRORS = (ConfigError, InputError)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# output -------------------------------------------------------------------------------------
+def say(text: str) -> None:
+    click.echo(text)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    from watcher.display import table
+
+    click.echo(table(headers, rows))
 
 
 def json_option(func: F) -> F:
@@ -41,7 +51,16 @@ def json_option(func: F) -> F:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    from watcher.display import plain
+
+    click.echo(json.dumps(plain(data), ensure_ascii=False, indent=2))
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One line on stderr per line of the message, then exit with `code`."""
+    for line in message.splitlines() or [""]:
+        click.echo(f"{click.style('error:', fg='red', bold=True)} {line}", err=True)
+    raise SystemExit(code)
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -49,7 +68,9 @@ def parse_since(value: str | None) -> datetime | None:
     if value is None:
         return None
     if re.fullmatch(r"\s*\d+(\.\d+)?\s*[smhdw]\s*", value):
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(value))
+        from watcher.config import parse_duration
+
+        return utcnow() - timedelta(seconds=parse_duration(value))
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
@@ -59,6 +80,7 @@ def parse_since(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
+# context ------------------------------------------------------------------------------------
 class Context:
     def __init__(self, config_path: Path | None, log_level: str) -> None:
         self.config_path = config_path
@@ -68,6 +90,9 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from watcher.config import load_config
+            from watcher.logs import setup_logging
+
             self._config = load_config(self.config_path)
             setup_logging(self.log_level, secrets=_secret_values(self._config))
         return self._config
@@ -83,17 +108,35 @@ pass_context = click.make_pass_decorator(Context)
 
 
 class WatcherGroup(click.Group):
-    """Turns WatcherError into one clear line on stderr and a non-zero exit code."""
+    """Turns WatcherError and Click's usage errors into one clear line per problem on stderr:
+    exit 2 for a bad setup or argument, 1 for a failure."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "watcher"
+            fail(f"{exc.format_message()} (see `{where} --help`)", exc.exit_code)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("interrupted", 130)
+        raise SystemExit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except WatcherError as exc:
-            from watcher.errors import ConfigError
-
-            for line in str(exc).splitlines():
-                err.print(f"[bold red]error:[/] {line}", highlight=False, markup=True)
-            ctx.exit(2 if isinstance(exc, ConfigError) else 1)
+            fail(str(exc), 2 if isinstance(exc, USAGE_ERRORS) else 1)
 
 
 @click.group(cls=WatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,21 +154,57 @@ class WatcherGroup(click.Group):
     show_default=True,
     help="How much to log on stderr.",
 )
-@click.version_option(__version__, prog_name="watcher")
+@click.version_option(package_name="watcher", prog_name="watcher")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     """Watch news feeds for one topic and alert people when something relevant appears."""
     ctx.obj = Context(config_path, log_level.upper())
 
 
+# set-up -------------------------------------------------------------------------------------
+@cli.command()
+@click.argument(
+    "directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing watcher.toml.")
+def init(directory: Path, force: bool) -> None:
+    """Write a commented starter config, DIRECTORY/watcher.toml, and say what to do next."""
+    from importlib.resources import files
+
+    target = directory / "watcher.toml"
+    if target.exists() and not force:
+        raise InputError(f"{target} already exists; edit it, or pass --force to overwrite it")
+    directory.mkdir(parents=True, exist_ok=True)
+    target.write_text(files("watcher").joinpath("starter.toml").read_text("utf-8"), "utf-8")
+    option = "" if target == Path("watcher.toml") else f" --config {target}"
+    say(f"wrote {target}")
+    say("next:")
+    say("  1. edit it: add your feeds, and a subscriber so that alerts go somewhere")
+    say(f"  2. try a feed:  watcher{option} feeds check URL")
+    say(f"  3. poll once:   watcher{option} poll")
+    say(f"  4. start:       watcher{option} run   (or see contrib/watcher.service for systemd)")
+
+
+# daemon and polling -------------------------------------------------------------------------
 @cli.command()
 @pass_context
 def run(ctx: Context) -> None:
     """Run the daemon: poll due feeds, classify, alert; stop with Ctrl-C or SIGTERM."""
-    run_daemon(ctx.config)
+    config = ctx.config
+    from watcher.services.setup import check_startup
+
+    check_startup(config)
+    from watcher.app import run_daemon
+
+    try:
+        run_daemon(config)
+    except KeyboardInterrupt:  # before the daemon's own handler is in place
+        click.echo("stopped before the daemon was ready", err=True)
 
 
 def _poll_summary(reports: Sequence[PollReport]) -> dict[str, int]:
+    from watcher.models import Outcome
+
     def count(*outcomes: Outcome) -> int:
         return sum(1 for r in reports if r.outcome in outcomes)
 
@@ -147,10 +226,18 @@ def _poll_summary(reports: Sequence[PollReport]) -> dict[str, int]:
 def poll(ctx: Context, everything: bool, as_json: bool) -> None:
     """Poll the due feeds once and print what happened (exit 0 even if some feeds fail)."""
     config = ctx.config
+    from watcher.app import poll_once
+    from watcher.models import Outcome
+    from watcher.services.setup import check_startup
+
+    check_startup(config)
     if as_json or not sys.stderr.isatty():
         reports = poll_once(config, everything=everything)
     else:
-        with Progress(console=err, transient=True) as progress:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("polling", total=None)
             reports = poll_once(
                 config,
@@ -162,18 +249,22 @@ def poll(ctx: Context, everything: bool, as_json: bool) -> None:
     if as_json:
         emit_json(summary)
         return
-    table = Table("feed", "outcome", "entries", "new", "message")
-    for r in sorted(reports, key=lambda r: (r.outcome == Outcome.NEW_CONTENT, r.name)):
-        table.add_row(r.name, r.outcome.value, str(r.entries), str(r.new_articles), r.message or "")
-    out.print(table)
-    out.print(
+    ordered = sorted(reports, key=lambda r: (r.outcome == Outcome.NEW_CONTENT, r.name))
+    print_table(
+        ("feed", "outcome", "entries", "new", "message"),
+        [
+            (r.name, r.outcome.value, str(r.entries), str(r.new_articles), r.message or "")
+            for r in ordered
+        ],
+    )
+    say(
         f"{summary['feeds_polled']} feeds polled: {summary['updated']} updated, "
         f"{summary['not_modified']} not modified, {summary['failed']} failed; "
-        f"{summary['new_articles']} new articles",
-        highlight=False,
+        f"{summary['new_articles']} new articles"
     )
 
 
+# feeds --------------------------------------------------------------------------------------
 @cli.group()
 def feeds() -> None:
     """List, export and check the configured feeds."""
@@ -184,14 +275,16 @@ def feeds() -> None:
 @pass_context
 def feeds_list(ctx: Context, as_json: bool) -> None:
     """List the feeds from the config and its OPML file."""
+    from watcher.display import duration
+    from watcher.sources import feed_sources
+
     sources = feed_sources(ctx.config)
     if as_json:
         emit_json([{"name": s.name, "url": s.url, "interval": s.interval} for s in sources])
         return
-    table = Table("name", "url", "interval")
-    for s in sources:
-        table.add_row(s.name, s.url, _duration(s.interval))
-    out.print(table)
+    print_table(
+        ("name", "url", "interval"), [(s.name, s.url, duration(s.interval)) for s in sources]
+    )
 
 
 @feeds.command("export")
@@ -199,6 +292,8 @@ def feeds_list(ctx: Context, as_json: bool) -> None:
 @pass_context
 def feeds_export(ctx: Context, output: Path | None) -> None:
     """Write the feeds as OPML 2.0 (to stdout, or to --output)."""
+    from watcher.sources import feed_sources, write_opml
+
     document = write_opml(feed_sources(ctx.config))
     if output is None:
         click.echo(document, nl=False)
@@ -212,169 +307,197 @@ def feeds_export(ctx: Context, output: Path | None) -> None:
 @json_option
 @pass_context
 def feeds_check(ctx: Context, url: str, limit: int, as_json: bool) -> None:
-    """Fetch URL once and show what would be stored, without storing anything."""
+    """Fetch URL once and show each entry with its verdict, storing nothing.
+
+    Exits 1 when the feed cannot be fetched or read as a feed."""
+    import asyncio
+
     from watcher.config import check_http_url
-    from watcher.decide import after_parse, read_fetch
+    from watcher.services.feeds import check_feed
 
     try:
         url = check_http_url(url)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
     config = ctx.config
-
-    async def fetch() -> Any:
-        async with Fetcher(config.polling) as fetcher:
-            return await fetcher.fetch(url)
-
-    result = asyncio.run(fetch())
-    now = utcnow()
-    reply = read_fetch(result, now)
-    parsed = None
-    if reply.outcome is Outcome.NEW_CONTENT:
-        parsed = parse_feed(result.body, result.headers, result.final_url, url, now)
-        reply = after_parse(reply, parsed)
-    entries = parsed.entries if parsed and not parsed.error else ()
-    report = {
-        "url": url,
-        "final_url": result.final_url,
-        "http_status": result.status,
-        "outcome": reply.outcome.value,
-        "message": reply.message,
-        "format": parsed.format if parsed else None,
-        "title": parsed.title if parsed else None,
-        "warning": parsed.warning if parsed else None,
-        "entries": len(entries),
-        "sample": [
-            {
-                "title": e.title,
-                "url": e.url,
-                "published": e.published.isoformat() if e.published else None,
-                "language": e.language,
-                "text": e.text[:200],
-            }
-            for e in entries[:limit]
-        ],
-    }
+    report = asyncio.run(check_feed(config, url, _model(ctx), utcnow(), limit))
     if as_json:
-        emit_json(report)
-        return
-    out.print(
-        f"{url} → HTTP {result.status or '-'} {reply.outcome.value}"
-        f"{': ' + reply.message if reply.message else ''}",
-        highlight=False,
-    )
-    if parsed and not parsed.error:
-        out.print(f"{parsed.format}: {parsed.title or '(untitled)'}, {len(entries)} entries")
-        table = Table("published", "title", "url")
-        for item in report["sample"]:
-            table.add_row(item["published"] or "(none)", item["title"], item["url"] or "")
-        out.print(table)
+        emit_json({**_plain(report), "ok": report.ok})
+    else:
+        status = f"HTTP {report.http_status}" if report.http_status else "no reply"
+        detail = f": {report.message}" if report.message else ""
+        say(f"{report.url} → {status}, {report.outcome.value}{detail}")
+        if report.ok:
+            say(
+                f"{report.format}: {report.title or '(untitled)'}; {report.total_entries} "
+                f"entries, {report.relevant} of the first {len(report.entries)} would alert"
+            )
+            if report.warning:
+                say(f"warning: {report.warning}")
+            print_table(
+                ("verdict", "score", "published", "title", "aspects"),
+                [
+                    (
+                        "relevant" if e.relevant else "-",
+                        f"{e.score:.2f}",
+                        _time(e.published),
+                        e.title,
+                        ", ".join(e.aspects),
+                    )
+                    for e in report.entries
+                ],
+            )
+    if not report.ok:
+        raise SystemExit(1)
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:.0f}s"
+def _plain(record: Any) -> Any:
+    from watcher.display import plain
+
+    return plain(record)
 
 
-def _ago(value: str | None, now: datetime) -> str:
-    if not value:
-        return "never"
-    moment = datetime.fromisoformat(value)
-    delta = (now - moment).total_seconds()
-    words = _duration(round(abs(delta) / 60) * 60 or 60)
-    return f"{words} ago" if delta >= 0 else f"in {words}"
+def _time(moment: datetime | None) -> str:
+    from watcher.display import local_time
+
+    return local_time(moment) or "-"
 
 
+# looking at what is stored ------------------------------------------------------------------
 @cli.command()
 @json_option
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
-    """Per-feed health: last success, last error, error count, next poll, article count."""
-    with open_store(ctx.config) as store:
-        rows = store.feed_status()
-        extra = _status_extras(store)
+    """Per-feed health: last success, errors, next poll, articles. Writes nothing."""
+    from watcher.display import ago
+    from watcher.services.database import open_store
+    from watcher.services.status import status as read_status
+
+    with open_store(ctx.config, sync=False, readonly=True) as store:
+        report = read_status(store)
     if as_json:
-        emit_json({"feeds": rows, **extra})
+        emit_json(report)
         return
     now = utcnow()
-    table = Table("feed", "status", "last success", "errors", "last error", "next poll", "articles")
-    for row in rows:
-        state = (row["disabled_reason"] and "disabled") or (row["gone_reason"] and "gone")
-        state = state or row["last_status"] or "new"
-        next_poll = "—" if row["gone_reason"] or row["disabled_reason"] else row["next_poll_at"]
-        table.add_row(
-            row["name"],
-            state,
-            _ago(row["last_success_at"], now),
-            str(row["error_count"]),
-            row["last_error"] or "",
-            _ago(next_poll, now) if next_poll != "—" else next_poll,
-            str(row["articles"]),
-        )
-    out.print(table)
-    for key, value in extra.items():
-        out.print(f"{key.replace('_', ' ')}: {value}", highlight=False)
-
-
-def _status_extras(store: Store) -> dict[str, Any]:
-    return {"articles": store.article_count(), **store.queue_summary()}
+    print_table(
+        ("feed", "status", "last success", "errors", "last error", "next poll", "articles"),
+        [
+            (
+                f.name,
+                f.state,
+                ago(
+                    f.last_success_at,
+                    now,
+                    never="never polled" if not f.last_polled_at else "never",
+                ),
+                str(f.error_count),
+                f.last_error or "",
+                ago(f.next_poll_at, now, never="not polled any more"),
+                str(f.articles),
+            )
+            for f in report.feeds
+        ],
+    )
+    if not report.feeds:
+        say("no feeds in the database yet: run `watcher poll` or `watcher run`")
+    say(
+        f"articles: {report.articles}; outbox: {report.queue_depth} queued, "
+        f"{report.dead_letters} dead, {report.sent} sent"
+    )
 
 
 @cli.command()
-@click.option("--search", "text", help="Full-text search in titles and text.")
+@click.option("--search", "text", help="Full-text search in titles and text (plain words).")
 @click.option("--since", help="Only articles published since (YYYY-MM-DD or an age like 7d).")
+@click.option("--relevant", "relevance", flag_value="yes", help="Only relevant articles.")
+@click.option("--irrelevant", "relevance", flag_value="no", help="Only articles judged not.")
+@click.option("--aspect", help="Only articles with this aspect of the topic.")
+@click.option("--language", help="Only articles in this language (ISO 639-1, e.g. en).")
+@click.option("--feed", help="Only articles from this feed (name or URL).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @json_option
 @pass_context
-def articles(ctx: Context, text: str | None, since: str | None, limit: int, as_json: bool) -> None:
-    """List stored articles, newest first."""
-    since_at = parse_since(since)
-    with open_store(ctx.config, sync=False) as store:
-        rows = store.search_articles(text, since_at, limit)
-    if as_json:
-        emit_json(rows)
-        return
-    table = Table("id", "published", "feed", "title")
-    for row in rows:
-        table.add_row(str(row["id"]), row["published"][:16], row["feed_name"], row["title"])
-    out.print(table)
+def articles(
+    ctx: Context,
+    text: str | None,
+    since: str | None,
+    relevance: str | None,
+    aspect: str | None,
+    language: str | None,
+    feed: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List stored articles, newest first, with their scores and verdicts."""
+    from watcher.models import ArticleFilter
+    from watcher.services.articles import check_language, list_articles
+    from watcher.services.database import open_store
 
-
-def _model_for(ctx: Context) -> Any:
-    from watcher.topic import build_model
-    from watcher.topic.relevance import current_model
-
+    wanted = ArticleFilter(
+        search=text,
+        since=parse_since(since),
+        relevant=None if relevance is None else relevance == "yes",
+        aspect=aspect,
+        language=check_language(language) if language else None,
+        feed=feed,
+        limit=limit,
+    )
     config = ctx.config
-    if config.database.exists():
-        with open_store(config, sync=False) as store:
-            return current_model(config, store)
-    return build_model(config)
+    if aspect:
+        _check_aspect(config, aspect)
+    with open_store(config, sync=False, readonly=True) as store:
+        found = list_articles(store, wanted)
+    if as_json:
+        emit_json(found)
+        return
+    print_table(
+        ("id", "published", "feed", "score", "verdict", "title"),
+        [
+            (
+                str(a.id),
+                _time(a.published),
+                a.feed_name,
+                "" if a.score is None else f"{a.score:.2f}",
+                "unjudged" if a.relevant is None else ("relevant" if a.relevant else "-"),
+                a.title,
+            )
+            for a in found
+        ],
+    )
+
+
+def _check_aspect(config: Config, aspect: str) -> None:
+    from watcher.topic.definition import load_topic
+
+    known = [a.name for a in load_topic(config.topic_file).aspects]
+    if aspect not in known:
+        raise InputError(f"the topic has no aspect {aspect!r}; known: {', '.join(known)}")
+
+
+# judging ------------------------------------------------------------------------------------
+def _model(ctx: Context) -> RelevanceModel:
+    from watcher.services.judging import current_model
+
+    return current_model(ctx.config)
 
 
 def _print_verdict(verdict: Any, title: str) -> None:
-    colour = "green" if verdict.relevant else "red"
-    out.print(f"[bold {colour}]{verdict.label}[/] score {verdict.score:.3f}  {title}")
+    mark = click.style(verdict.label, fg="green" if verdict.relevant else "red", bold=True)
+    say(f"{mark} score {verdict.score:.3f}  {title}")
     exp = verdict.explanation
-    out.print(f"  language: {verdict.language or 'unknown'}", highlight=False)
+    say(f"  language: {verdict.language or 'unknown'}")
     if verdict.aspects:
-        out.print(f"  aspects: {', '.join(verdict.aspects)}", highlight=False)
+        say(f"  aspects: {', '.join(verdict.aspects)}")
     for name, terms in exp["entities"].items():
-        out.print(f"  {name}: {', '.join(terms)}", highlight=False)
+        say(f"  {name}: {', '.join(terms)}")
     for key in ("instrument", "anchors", "events"):
         if exp[key]:
-            out.print(f"  {key}: {', '.join(exp[key])}", highlight=False)
-    out.print(
-        f"  nearest seed: {exp['nearest_seed']} (similarity {exp['seed_similarity']})",
-        highlight=False,
-    )
+            say(f"  {key}: {', '.join(exp[key])}")
+    say(f"  nearest seed: {exp['nearest_seed']} (similarity {exp['seed_similarity']})")
     for reason in exp["pushed_down_by"]:
-        out.print(f"  pushed down by: {reason}", highlight=False)
+        say(f"  pushed down by: {reason}")
     for note in exp["notes"]:
-        out.print(f"  note: {note}", highlight=False)
+        say(f"  note: {note}")
 
 
 @cli.command()
@@ -384,12 +507,15 @@ def _print_verdict(verdict: Any, title: str) -> None:
 @pass_context
 def classify(ctx: Context, source: Any, title: str | None, as_json: bool) -> None:
     """Judge one article (FILE, or - for stdin) and explain the verdict."""
-    text = source.read() if source is not None else ""
+    try:
+        text = source.read() if source is not None else ""
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source.name}: not UTF-8 text; save it as UTF-8") from exc
     if title is None:
         title, _, text = text.strip().partition("\n")
     if not title and not text.strip():
-        raise click.UsageError("nothing to classify: give FILE, - for stdin, or --title")
-    verdict = _model_for(ctx).classify(title, text)
+        raise InputError("nothing to classify: give FILE, - for stdin, or --title")
+    verdict = _model(ctx).classify(title, text)
     if as_json:
         emit_json(
             {
@@ -412,13 +538,12 @@ def classify(ctx: Context, source: Any, title: str | None, as_json: bool) -> Non
 @pass_context
 def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
     """Score labelled records (JSON lines: title, text, label 1/0/null, group, lang, id)."""
-    from watcher.errors import ConfigError
     from watcher.topic.evaluate import evaluate, load_records
 
     records = load_records(path)
     if not any(r.label is not None for r in records):
         raise ConfigError(f"{path}: no labelled records (label 1 or 0); nothing to score")
-    model = _model_for(ctx)
+    model = _model(ctx)
 
     def judge(title: str, text: str) -> tuple[bool, float]:
         verdict = model.classify(title, text)
@@ -429,34 +554,33 @@ def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
         emit_json(report)
         return
     c = report["confusion"]
-    out.print(
+    say(
         f"precision {report['precision']:.3f}  recall {report['recall']:.3f}  "
-        f"F1 {report['f1']:.3f}  (skipped {report['skipped']} unlabelled)",
-        highlight=False,
+        f"F1 {report['f1']:.3f}  (skipped {report['skipped']} unlabelled)"
     )
-    out.print(f"confusion: tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}", highlight=False)
+    say(f"confusion: tp {c['tp']}  fp {c['fp']}  tn {c['tn']}  fn {c['fn']}")
     if report["non_english_recall"] is not None:
-        out.print(
+        say(
             f"non-English recall {report['non_english_recall']:.3f} "
-            f"(of {report['non_english_relevant']} relevant)",
-            highlight=False,
+            f"(of {report['non_english_relevant']} relevant)"
         )
     if report["hard_negatives_flagged"] is not None:
-        out.print(
+        say(
             f"hard negatives flagged {report['hard_negatives_flagged']:.1%} "
-            f"(of {report['hard_negatives']})",
-            highlight=False,
+            f"(of {report['hard_negatives']})"
         )
     for heading in ("groups", "languages"):
-        table = Table(heading[:-1], "correct", "total", "accuracy")
-        for key, row in report[heading].items():
-            table.add_row(key, str(row["correct"]), str(row["total"]), f"{row['accuracy']:.2f}")
-        out.print(table)
+        print_table(
+            (heading[:-1], "correct", "total", "accuracy"),
+            [
+                (key, str(row["correct"]), str(row["total"]), f"{row['accuracy']:.2f}")
+                for key, row in report[heading].items()
+            ],
+        )
     for miss in report["misclassified"]:
-        out.print(
+        say(
             f"misclassified {miss['id']}: label {miss['label']} score {miss['score']:.3f} "
-            f"{miss['title']}",
-            highlight=False,
+            f"{miss['title']}"
         )
 
 
@@ -466,17 +590,14 @@ def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
 @pass_context
 def feedback(ctx: Context, article: int, judgement: str) -> None:
     """Record that ARTICLE (an id from `watcher articles`) is relevant or irrelevant."""
+    from watcher.services.database import open_store
+    from watcher.services.judging import record_feedback
+
     with open_store(ctx.config, sync=False) as store:
-        if not store.article_exists(article):
-            raise click.BadParameter(
-                f"no article with id {article}; see `watcher articles`", param_hint="ARTICLE"
-            )
-        store.record_feedback(article, judgement == "relevant", utcnow())
-        count = len(store.feedback())
-    out.print(
+        count = record_feedback(store, article, judgement == "relevant", utcnow())
+    say(
         f"recorded: article {article} is {judgement} ({count} judgements in all); "
-        "the model learns from it at the next start or poll, or run `watcher rescore`",
-        highlight=False,
+        "the model learns from it at the next start or poll, or run `watcher rescore`"
     )
 
 
@@ -487,30 +608,31 @@ def feedback(ctx: Context, article: int, judgement: str) -> None:
 @pass_context
 def rescore(ctx: Context, since: str | None, dry_run: bool, as_json: bool) -> None:
     """Judge stored articles again after the seeds, topic or feedback changed."""
-    from watcher.topic.relevance import rescore as run_rescore
+    from watcher.services.database import open_store
+    from watcher.services.judging import rescore as judge_again
 
     with open_store(ctx.config, sync=False) as store:
-        changes, total = run_rescore(
-            ctx.config, store, parse_since(since), dry_run=dry_run, now=utcnow()
-        )
+        result = judge_again(ctx.config, store, parse_since(since), dry_run=dry_run, now=utcnow())
+    changes = result.changes
     if as_json:
         emit_json(
             {
-                "rescored": total,
+                "rescored": result.rescored,
                 "dry_run": dry_run,
-                "now_relevant": [c.__dict__ for c in changes if c.now_relevant],
-                "no_longer_relevant": [c.__dict__ for c in changes if not c.now_relevant],
+                "now_relevant": [c for c in changes if c.now_relevant],
+                "no_longer_relevant": [c for c in changes if not c.now_relevant],
             }
         )
         return
     verb = "would change" if dry_run else "changed"
-    out.print(f"{total} articles rescored; {len(changes)} {verb}:", highlight=False)
+    say(f"{result.rescored} articles rescored; {len(changes)} {verb}:")
     for c in changes:
         arrow = "now alerts" if c.now_relevant else "no longer alerts"
         before = "-" if c.before is None else f"{c.before:.3f}"
-        out.print(f"  {arrow}: #{c.article_id} {before} → {c.after:.3f} {c.title}", highlight=False)
+        say(f"  {arrow}: #{c.article_id} {before} → {c.after:.3f} {c.title}")
 
 
+# notifications ------------------------------------------------------------------------------
 @cli.group(invoke_without_command=True)
 @click.option("--dead", is_flag=True, help="Only dead letters (given up on).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
@@ -520,44 +642,43 @@ def outbox(click_ctx: click.Context, dead: bool, limit: int, as_json: bool) -> N
     """List queued, sent and dead notifications; `outbox retry` re-queues dead ones."""
     if click_ctx.invoked_subcommand is not None:
         return
+    from watcher.display import ago
+    from watcher.services.database import open_store
+    from watcher.services.outbox import list_outbox
+
     ctx: Context = click_ctx.obj
-    with open_store(ctx.config, sync=False) as store:
-        items = store.outbox_items("dead" if dead else None, limit)
-        summary = store.queue_summary()
+    with open_store(ctx.config, sync=False, readonly=True) as store:
+        listing = list_outbox(store, dead_only=dead, limit=limit)
     if as_json:
-        emit_json(
-            {
-                **summary,
-                "items": [
-                    {
-                        "id": i.id,
-                        "subscriber": i.subscriber,
-                        "channel": i.channel,
-                        "kind": i.kind,
-                        "subject": i.subject,
-                        "status": i.status,
-                        "attempts": i.attempts,
-                        "next_attempt_at": i.next_attempt_at.isoformat(),
-                        "last_error": i.last_error,
-                        "created_at": i.created_at.isoformat(),
-                        "sent_at": i.sent_at.isoformat() if i.sent_at else None,
-                    }
-                    for i in items
-                ],
-            }
-        )
+        emit_json({**_plain(listing), "items": [_outbox_json(i) for i in listing.items]})
         return
-    table = Table("id", "to", "kind", "status", "tries", "subject", "last error")
-    for i in items:
-        table.add_row(
-            i.id, i.subscriber, i.kind, i.status, str(i.attempts), i.subject, i.last_error or ""
-        )
-    out.print(table)
-    out.print(
-        f"queue depth {summary['queue_depth']}, dead letters {summary['dead_letters']}, "
-        f"sent {summary['sent']}",
-        highlight=False,
+    now = utcnow()
+    print_table(
+        ("id", "to", "kind", "status", "tries", "when", "subject", "last error"),
+        [
+            (
+                i.id,
+                i.subscriber,
+                i.kind,
+                i.status,
+                str(i.attempts),
+                ago(i.sent_at or i.next_attempt_at if i.status != "dead" else i.created_at, now),
+                i.subject,
+                i.last_error or "",
+            )
+            for i in listing.items
+        ],
     )
+    say(
+        f"queue depth {listing.queue_depth}, dead letters {listing.dead_letters}, "
+        f"sent {listing.sent}; `watcher outbox retry ID` takes an id or its first characters"
+    )
+
+
+def _outbox_json(item: Any) -> dict[str, Any]:
+    data: dict[str, Any] = _plain(item)
+    data.pop("body")
+    return data
 
 
 @outbox.command("retry")
@@ -565,17 +686,16 @@ def outbox(click_ctx: click.Context, dead: bool, limit: int, as_json: bool) -> N
 @click.option("--all-dead", is_flag=True, help="Re-queue every dead letter.")
 @pass_context
 def outbox_retry(ctx: Context, message_id: str | None, all_dead: bool) -> None:
-    """Re-queue a dead message (by id), or all of them; they keep their ids."""
+    """Re-queue a dead message (by id, or the first characters of it), or all of them; they
+    keep their ids."""
+    from watcher.services.database import open_store
+    from watcher.services.outbox import retry
+
     if bool(message_id) == all_dead:
         raise click.UsageError("give a message id or --all-dead (one of them)")
     with open_store(ctx.config, sync=False) as store:
-        count = store.requeue(None if all_dead else message_id, utcnow())
-    if message_id and count == 0:
-        raise click.BadParameter(
-            f"no dead message with id {message_id}; see `watcher outbox --dead`",
-            param_hint="MESSAGE_ID",
-        )
-    out.print(f"re-queued {count} message(s); the daemon sends them on its next tick")
+        count = retry(store, None if all_dead else message_id, utcnow())
+    say(f"re-queued {count} message(s); the daemon sends them on its next tick")
 
 
 @cli.command()
@@ -584,76 +704,77 @@ def outbox_retry(ctx: Context, message_id: str | None, all_dead: bool) -> None:
 @pass_context
 def digest(ctx: Context, name: str | None, dry_run: bool) -> None:
     """Build digests now (outside their schedule) and send them, or print with --dry-run."""
-    from watcher.app import open_channels
-    from watcher.deliver.worker import Deliverer
-    from watcher.notify.digest import build_digest
-    from watcher.notify.messages import make_renderer
+    import asyncio
+
+    from watcher.services.database import open_store
+    from watcher.services.messages import readable, run_digests, send_queued
 
     config = ctx.config
-    chosen = (
-        [config.subscriber(name)] if name else [s for s in config.subscribers if s.mode == "digest"]
-    )
-    if not chosen:
-        raise click.UsageError('no digest subscribers are configured (mode = "digest")')
-    model = _model_for(ctx)
     with open_store(config, sync=False) as store:
-        renderer = make_renderer(config, model.topic.topic.name)
-        messages = [build_digest(store, renderer, s, utcnow(), dry_run=dry_run) for s in chosen]
-        for subscriber, message in zip(chosen, messages, strict=True):
-            if message is None:
-                out.print(f"{subscriber.name}: nothing new, no digest", highlight=False)
+        runs = run_digests(config, store, name, utcnow(), dry_run=dry_run)
+        for done in runs:
+            if done.message is None:
+                say(f"{done.subscriber}: nothing new, no digest")
             elif dry_run:
-                out.print(f"--- {subscriber.name}: {message.subject}", highlight=False)
-                click.echo(message.body.decode("utf-8", errors="replace"))
-        if not dry_run and any(messages):
+                say(f"--- digest for {done.subscriber} ({done.message.channel})")
+                click.echo(readable(done.message))
+        if not dry_run and any(r.message for r in runs):
+            sent = asyncio.run(send_queued(config, store, utcnow()))
+            say(f"{sent} message(s) sent; anything that failed stays queued")
 
-            async def send() -> int:
-                async with open_channels(config) as channels:
-                    return await Deliverer(config, store, channels, utcnow).deliver_due()
 
-            sent = asyncio.run(send())
-            out.print(f"{sent} message(s) sent; anything that failed stays queued", highlight=False)
+@cli.command()
+@click.argument("subscriber")
+@click.argument("article", required=False, type=int)
+@click.option("--digest", "as_digest", is_flag=True, help="Preview the next digest instead.")
+@click.option("--raw", is_flag=True, help="Print the exact bytes that would be sent.")
+@pass_context
+def preview(ctx: Context, subscriber: str, article: int | None, as_digest: bool, raw: bool) -> None:
+    """Show what SUBSCRIBER would receive for ARTICLE (default: the newest relevant one), or
+    their next digest; nothing is sent or stored."""
+    from watcher.services.database import open_store
+    from watcher.services.messages import preview_alert, preview_digest
+
+    config = ctx.config
+    config.subscriber(subscriber)  # an unknown name fails before the model is built
+    now = utcnow()
+    shown: Preview
+    if as_digest:
+        with open_store(config, sync=False, readonly=True) as store:
+            shown = preview_digest(config, store, subscriber, now)
+    elif config.database.exists():
+        model = _model(ctx)
+        with open_store(config, sync=False, readonly=True) as store:
+            shown = preview_alert(config, store, model, subscriber, article, now)
+    else:
+        if article is not None:
+            raise InputError("no database yet, so no stored article; run `watcher poll` first")
+        shown = preview_alert(config, None, _model(ctx), subscriber, None, now)
+    if raw:
+        click.echo(shown.body.decode("utf-8", errors="replace"))
+        return
+    say(f"--- {shown.kind} for {shown.subscriber} ({shown.channel})")
+    click.echo(shown.text)
 
 
 @cli.command("notify-test")
 @click.argument("subscriber")
 @pass_context
 def notify_test(ctx: Context, subscriber: str) -> None:
-    """Send a test message to SUBSCRIBER now and report the server's answer."""
-    from watcher.app import open_channels
+    """Send SUBSCRIBER a sample alert now and report the server's answer."""
+    import asyncio
+
     from watcher.errors import DeliveryError
-    from watcher.models import OutboxItem
-    from watcher.notify.messages import make_renderer
+    from watcher.services.messages import send_test
 
     config = ctx.config
-    target = config.subscriber(subscriber)
-    now = utcnow()
-    message = make_renderer(config, "watcher").notice(
-        target, "test", "watcher test message", "If you can read this, delivery works.", now
-    )
-    item = OutboxItem(
-        id=message.id,
-        subscriber=target.name,
-        channel=message.channel,
-        kind="test",
-        subject=message.subject,
-        body=message.body,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-
-    async def send() -> str:
-        async with open_channels(config) as channels:
-            return await channels[target.channel.type].send(item, target.channel)
-
+    config.subscriber(subscriber)
     try:
-        answer = asyncio.run(send())
+        done = asyncio.run(send_test(config, _model(ctx), subscriber, utcnow()))
     except DeliveryError as exc:
-        err.print(f"[bold red]failed:[/] {exc}", highlight=False)
-        raise SystemExit(1) from exc
-    out.print(f"sent {item.id} to {target.name}: {answer}", highlight=False)
+        fail(f"sending to {subscriber} failed: {exc}")
+        return
+    say(f"sent a sample alert ({done.message_id}) to {done.subscriber}: {done.answer}")
 
 
 def main() -> None:

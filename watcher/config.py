@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, NotFoundError
 from watcher.netpolicy import IPNetwork, parse_networks
 
 DEFAULT_CONFIG = Path("config/watcher.toml")
@@ -98,12 +98,25 @@ def check_networks(value: Any) -> tuple[IPNetwork, ...]:
     return parse_networks(value)
 
 
+def check_language(value: Any) -> str:
+    """An ISO 639-1 language code ('en', 'fa'), lower-cased."""
+    from babel import Locale
+
+    code = str(value).strip().lower()
+    if len(code) != 2 or code not in Locale("en").languages:
+        raise ValueError(
+            f"{value!r} is not an ISO 639-1 language code; use two letters such as 'en' or 'fa'"
+        )
+    return code
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 HttpUrl = Annotated[str, BeforeValidator(check_http_url)]
 TimeZone = Annotated[str, BeforeValidator(check_timezone)]
 EnvName = Annotated[str, BeforeValidator(check_env_name)]
 Networks = Annotated[tuple[IPNetwork, ...], BeforeValidator(check_networks)]
+Language = Annotated[str, BeforeValidator(check_language)]
 
 
 class Section(BaseModel):
@@ -148,8 +161,13 @@ class FeedConfig(Section):
 
 
 class TopicConfig(Section):
-    path: Path = Field(Path("topic.toml"), description="The topic definition file.")
-    seeds: Path = Field(Path("../seeds"), description="Folder of seed articles (*.txt).")
+    path: Path | None = Field(
+        None, description="The topic definition file; default: the topic shipped with watcher."
+    )
+    seeds: Path | None = Field(
+        None,
+        description="Folder of seed articles (*.txt); default: the seeds shipped with watcher.",
+    )
     threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="Score at or above which an article is relevant."
     )
@@ -234,7 +252,9 @@ class SubscriberConfig(Section):
         None, ge=0.0, le=1.0, description="Lowest score to notify; default: the topic threshold."
     )
     aspects: tuple[str, ...] = Field((), description="Only these aspects (empty: all).")
-    languages: tuple[str, ...] = Field((), description="Only these languages (empty: all).")
+    languages: tuple[Language, ...] = Field(
+        (), description="Only these languages, as ISO 639-1 codes (empty: all)."
+    )
     feeds: tuple[str, ...] = Field((), description="Only these feed names or URLs (empty: all).")
     ops: bool = Field(False, description="Also receive feed health alerts.")
 
@@ -321,6 +341,18 @@ class Config(Section):
             seen.add(sub.name)
         return self
 
+    @model_validator(mode="after")
+    def _email_needs_smtp(self) -> Config:
+        if "smtp" in self.model_fields_set:
+            return self
+        for sub in self.subscribers:
+            if sub.channel.type == "email":
+                raise ValueError(
+                    f"subscriber {sub.name!r} is sent email but there is no [smtp] section; "
+                    "add one with the mail server's host (see config/example.toml)"
+                )
+        return self
+
     def resolve(self, path: Path) -> Path:
         """A path from the config, made absolute relative to the config file."""
         return path if path.is_absolute() else (self.source.parent / path).resolve()
@@ -329,12 +361,30 @@ class Config(Section):
     def database(self) -> Path:
         return self.resolve(self.storage.path)
 
+    @property
+    def topic_file(self) -> Path:
+        return self.resolve(self.topic.path) if self.topic.path else shipped("topic.toml")
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.resolve(self.topic.seeds) if self.topic.seeds else shipped("seeds")
+
     def subscriber(self, name: str) -> SubscriberConfig:
         for sub in self.subscribers:
             if sub.name == name:
                 return sub
         known = ", ".join(s.name for s in self.subscribers) or "none configured"
-        raise ConfigError(f"no subscriber named {name!r} (known: {known})")
+        raise NotFoundError(f"no subscriber named {name!r} (known: {known})")
+
+
+def shipped(name: str) -> Path:
+    """The default topic ("topic.toml") or seeds ("seeds") shipped inside the package. In a
+    source checkout they are read from config/ and seeds/, their editable source."""
+    package = Path(__file__).resolve().parent
+    installed = package / "defaults" / name
+    if installed.exists():
+        return installed
+    return package.parent / ("config/topic.toml" if name == "topic.toml" else name)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

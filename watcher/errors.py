@@ -13,6 +13,14 @@ class ConfigError(WatcherError):
     """The configuration cannot be used; the message names the file, the key and the fix."""
 
 
+class InputError(WatcherError):
+    """What a person asked for cannot be done as asked (a bad argument or form field)."""
+
+
+class NotFoundError(InputError):
+    """The thing asked for (an article, a message, a subscriber) does not exist."""
+
+
 class StoreLockedError(WatcherError):
     """Another daemon already owns the database."""
 

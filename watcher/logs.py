@@ -43,8 +43,20 @@ class LogfmtFormatter(logging.Formatter):
         return line
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record arrives (a test runner may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    """Logfmt on stderr, every record masked for the given secrets before it is written."""
+    handler = StderrHandler()
     handler.setFormatter(LogfmtFormatter())
     handler.addFilter(SecretMask(secrets))
     root = logging.getLogger()

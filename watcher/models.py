@@ -240,3 +240,32 @@ class FeedHealth:
     last_error: str | None
     last_new_at: datetime | None
     retired: bool  # gone or disabled: nothing to alert about
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFilter:
+    """Which stored articles a listing wants; None means "any"."""
+
+    search: str | None = None
+    since: datetime | None = None
+    relevant: bool | None = None
+    aspect: str | None = None
+    language: str | None = None
+    feed: str | None = None  # a feed's name or URL
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSummary:
+    """A stored article as a listing shows it: no body text; its verdict once judged."""
+
+    id: int
+    feed_name: str
+    title: str
+    url: str | None
+    published: datetime
+    first_seen: datetime
+    language: str | None
+    score: float | None
+    relevant: bool | None
+    aspects: tuple[str, ...]

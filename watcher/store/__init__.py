@@ -14,6 +14,8 @@ import sqlite_utils
 from watcher.errors import StoreWriteError
 from watcher.models import (
     Article,
+    ArticleFilter,
+    ArticleSummary,
     DigestItem,
     Entry,
     Feed,
@@ -57,8 +59,8 @@ class Store:
         self._depth = 0  # how many transaction() blocks are open
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        return cls(open_database(path))
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        return cls(open_database(path, readonly=readonly))
 
     def close(self) -> None:
         self.db.close()
@@ -139,6 +141,10 @@ class Store:
             self.index_for_search()  # a search sees every stored article, indexed or not yet
         return articles.search(self.db, text, since, limit)
 
+    def list_articles(self, wanted: ArticleFilter) -> list[ArticleSummary]:
+        """Searches see what is indexed: the daemon indexes at every tick, `poll` at its end."""
+        return articles.listing(self.db, wanted)
+
     def article_count(self) -> int:
         return articles.count(self.db)
 
@@ -211,6 +217,9 @@ class Store:
 
     def outbox_items(self, status: str | None = None, limit: int = 50) -> list[OutboxItem]:
         return outbox.listing(self.db, status, limit)
+
+    def outbox_ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        return outbox.ids_starting(self.db, prefix, limit)
 
     def queue_summary(self) -> dict[str, int]:
         return outbox.summary(self.db)

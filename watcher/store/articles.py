@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
-from watcher.models import Article, Entry, Feed, Verdict
+from watcher.models import Article, ArticleFilter, ArticleSummary, Entry, Feed, Verdict
 from watcher.store.db import from_iso, iso
 
 _KEYS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
@@ -160,8 +160,11 @@ def search(
     where: list[str] = []
     params: list[Any] = []
     if text:
+        query = db.quote_fts(text)
+        if not query:  # nothing but quote marks: no word to look for
+            return []
         where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-        params.append(db.quote_fts(text))
+        params.append(query)
     if since is not None:
         where.append("a.published >= ?")
         params.append(iso(since))
@@ -174,3 +177,56 @@ def search(
 
 def count(db: sqlite_utils.Database) -> int:
     return int(next(db.query("SELECT COUNT(*) AS n FROM articles"))["n"])
+
+
+def listing(db: sqlite_utils.Database, wanted: ArticleFilter) -> list[ArticleSummary]:
+    """Newest first. The search text is taken as plain words (FTS syntax is quoted away)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if wanted.search:
+        query = db.quote_fts(wanted.search)
+        if not query:
+            return []
+        where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+        params.append(query)
+    if wanted.since is not None:
+        where.append("a.published >= ?")
+        params.append(iso(wanted.since))
+    if wanted.relevant is not None:
+        where.append("a.relevant = ?")
+        params.append(int(wanted.relevant))
+    if wanted.aspect:
+        where.append("EXISTS (SELECT 1 FROM json_each(a.aspects) WHERE value = ?)")
+        params.append(wanted.aspect)
+    if wanted.language:
+        where.append("a.language = ?")
+        params.append(wanted.language)
+    if wanted.feed:
+        where.append("(f.name = ? OR f.source_url = ? OR f.url = ?)")
+        params += [wanted.feed] * 3
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = db.query(
+        "SELECT a.id, a.title, a.url, a.published, a.first_seen, a.language, a.score,"
+        " a.relevant, a.aspects, f.name AS feed_name FROM articles a"
+        f" JOIN feeds f ON f.id = a.feed_id {clause}"
+        " ORDER BY a.published DESC, a.id DESC LIMIT ?",
+        [*params, wanted.limit],
+    )
+    return [_summary(r) for r in rows]
+
+
+def _summary(row: dict[str, Any]) -> ArticleSummary:
+    published, first_seen = from_iso(row["published"]), from_iso(row["first_seen"])
+    assert published is not None and first_seen is not None
+    return ArticleSummary(
+        id=row["id"],
+        feed_name=row["feed_name"],
+        title=row["title"],
+        url=row["url"],
+        published=published,
+        first_seen=first_seen,
+        language=row["language"],
+        score=row["score"],
+        relevant=None if row["relevant"] is None else bool(row["relevant"]),
+        aspects=tuple(json.loads(row["aspects"] or "[]")),
+    )

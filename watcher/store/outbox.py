@@ -118,3 +118,14 @@ def summary(db: sqlite_utils.Database) -> dict[str, int]:
         "dead_letters": counts.get("dead", 0),
         "sent": counts.get("sent", 0),
     }
+
+
+def ids_starting(db: sqlite_utils.Database, prefix: str, limit: int) -> list[str]:
+    """Message ids that begin with `prefix` (with or without the "msg_" every id starts with)."""
+    full = prefix if prefix.startswith("msg_") else f"msg_{prefix}"
+    rows = db.execute(
+        "SELECT id FROM outbox WHERE substr(id, 1, ?) = ? OR substr(id, 1, ?) = ?"
+        " ORDER BY id LIMIT ?",
+        [len(prefix), prefix, len(full), full, limit],
+    )
+    return [row[0] for row in rows]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from watcher.config import Config
 from watcher.topic.definition import Example, load_labelled, load_seeds, load_topic
@@ -15,9 +14,9 @@ __all__ = ["Example", "RelevanceModel", "build_model"]
 def build_model(config: Config, feedback: Sequence[Example] = ()) -> RelevanceModel:
     """The model for the configured topic: seeds/*.txt (articles), seeds/*.jsonl (labelled
     records: articles and headlines) and feedback."""
-    seeds_dir = Path(config.resolve(config.topic.seeds))
+    seeds_dir = config.seeds_dir
     return RelevanceModel.build(
-        topic=load_topic(config.resolve(config.topic.path)),
+        topic=load_topic(config.topic_file),
         seeds=load_seeds(seeds_dir),
         labelled=[e for f in sorted(seeds_dir.glob("*.jsonl")) for e in load_labelled(f)],
         feedback=feedback,

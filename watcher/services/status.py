@@ -1,0 +1,73 @@
+"""How every feed is doing, and how much is stored and queued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from watcher.store import Store
+
+
+NEVER_POLLED = "never polled"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    id: int
+    name: str
+    url: str
+    state: str  # ok, not_modified, error, rate_limited, gone, disabled or "never polled"
+    last_success_at: datetime | None
+    last_polled_at: datetime | None
+    next_poll_at: datetime | None  # None when the feed is no longer polled (gone, disabled)
+    error_count: int
+    last_error: str | None
+    http_status: int | None
+    articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    feeds: tuple[FeedHealth, ...]
+    articles: int
+    queue_depth: int
+    dead_letters: int
+    sent: int
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _health(row: dict[str, Any]) -> FeedHealth:
+    stopped = row["disabled_reason"] or row["gone_reason"]
+    state = (row["disabled_reason"] and "disabled") or (row["gone_reason"] and "gone")
+    if not state:
+        state = row["last_status"] if row["last_polled_at"] else NEVER_POLLED
+    return FeedHealth(
+        id=row["id"],
+        name=row["name"],
+        url=row["url"],
+        state=state,
+        last_success_at=_when(row["last_success_at"]),
+        last_polled_at=_when(row["last_polled_at"]),
+        next_poll_at=None if stopped else _when(row["next_poll_at"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"] or row["gone_reason"] or row["disabled_reason"],
+        http_status=row["last_http_status"],
+        articles=row["articles"],
+    )
+
+
+def status(store: Store) -> StatusReport:
+    """Reads only: safe on a read-only store."""
+    queue = store.queue_summary()
+    return StatusReport(
+        feeds=tuple(_health(row) for row in store.feed_status()),
+        articles=store.article_count(),
+        queue_depth=queue["queue_depth"],
+        dead_letters=queue["dead_letters"],
+        sent=queue["sent"],
+    )
