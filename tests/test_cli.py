@@ -238,8 +238,8 @@ def test_section_names_survive_in_messages(tmp_path):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "no records"),
-        (b"\n  \n", "no records"),
+        (b"", "no labelled records"),
+        (b"\n  \n", "no labelled records"),
         ('{"title": "Caf\u00e9", "label": 1}\n'.encode("latin-1"), "not UTF-8"),
         (b'{"title": "a", "text": "", "label": 1}\n{"title": oops}\n', ":2: not valid JSON"),
     ],

@@ -96,7 +96,7 @@ def test_config_error_names_file_key_and_fix(tmp_path, case):
 def test_old_channel_keys_still_work(tmp_path):
     path = tmp_path / "old.toml"
     path.write_text(
-        "[[subscribers]]\nname = 'm'\nemail = 'm@e.org'\n"
+        "[smtp]\nhost = 'mail.example.org'\n[[subscribers]]\nname = 'm'\nemail = 'm@e.org'\n"
         "[[subscribers]]\nname = 'h'\nwebhook = 'https://h.example.org/'\nsecret_env = 'S'\n"
         "[[subscribers]]\nname = 's'\nwebhook = 'https://h.example.org/'\nformat = 'slack'\n",
         encoding="utf-8",

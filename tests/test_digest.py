@@ -256,6 +256,6 @@ def test_notify_test_reports_the_server_answer(mail, make_config):
     done = run("notify-test", "analyst")
     assert done.returncode == 0, done.stderr
     assert "250" in done.stdout and "Message accepted" in done.stdout
-    assert mail.messages[0][1]["Subject"] == "[watcher] watcher test message"
+    assert mail.messages[0][1]["Subject"].startswith("[watcher] [test] ")
     unknown = run("notify-test", "nobody")
     assert unknown.returncode == 2 and "no subscriber named 'nobody'" in unknown.stderr

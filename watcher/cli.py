@@ -99,6 +99,8 @@ class Context:
 
 
 def _secret_values(config: Config) -> list[str]:
+    if not config.subscribers and not config.smtp.password_env:
+        return []  # and the channels need not be imported
     from watcher.deliver.registry import secret_values
 
     return secret_values(config)

@@ -73,17 +73,29 @@ def _preview(message: Message) -> Preview:
     )
 
 
-def sample_article(config: Config, now: datetime) -> Article:
-    """A realistic article for test messages: the first seed article of the topic."""
-    from watcher.topic.definition import load_seeds
+def _headline(line: str) -> bool:
+    """Seed files are often saved web pages whose first line is navigation, not a title."""
+    words = line.split()
+    return 4 <= len(words) <= 20 and not line.rstrip().endswith((".", ":"))
 
-    seed = load_seeds(config.seeds_dir)[0]
+
+def sample_article(config: Config, now: datetime) -> Article:
+    """A realistic article for test messages: a seed article of the topic (the first whose
+    first line reads as a headline), marked as a test."""
+    from watcher.topic.definition import load_seeds, load_topic
+
+    seeds = load_seeds(config.seeds_dir)
+    seed = next((s for s in seeds if _headline(s.title)), None)
+    if seed is None:
+        title, text = load_topic(config.topic_file).topic.name, seeds[0].text
+    else:
+        title, text = seed.title, seed.text
     return Article(
         id=0,
         feed_id=0,
         url="https://example.org/watcher-test-message",
-        title=f"[test] {seed.title}",
-        text=seed.text,
+        title=f"[test] {title}",
+        text=text,
         author=None,
         published=now,
         first_seen=now,
