@@ -92,6 +92,8 @@ def make_config(tmp_path: Path) -> ConfigFactory:
             spec = {"url": feed} if isinstance(feed, str) else feed
             lines.append("[[feeds]]")
             lines += [f'{k} = "{v}"' for k, v in spec.items()]
+        if "[web]" not in body:  # daemons under test serve no console unless a test asks
+            lines += ["[web]", 'listen = ""']
         path = tmp_path / "watcher.toml"
         path.write_text("\n".join(lines) + "\n" + textwrap.dedent(body), encoding="utf-8")
         return load_config(path)

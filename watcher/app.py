@@ -109,8 +109,20 @@ def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
     log.info("loading: config %s, database %s", config.source, config.database)
     if not config.subscribers:
         log.warning("no subscriber is configured: alerts go nowhere (add [[subscribers]])")
+    from watcher.services.health import record_tick
+    from watcher.web.serve import background_console
 
     async def run(store: Store) -> None:
+        console = background_console(config, utcnow)  # before any work: a bad login stops here
+        if console is not None:
+            console.start()
+        try:
+            await run_ticks(store)
+        finally:
+            if console is not None:
+                await console.stop()
+
+    async def run_ticks(store: Store) -> None:
         async with open_runtime(config, store) as runtime:
             await runtime.pipeline.classify_backlog()
             log.info(
@@ -131,6 +143,11 @@ def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
             daemon.add_tick("deliver", config.delivery.tick, runtime.deliverer.tick)
             daemon.add_tick("digests", DIGEST_TICK, digests)
             daemon.add_tick("health", HEALTH_TICK, health)
+
+            async def heartbeat() -> None:  # what /healthz and /metrics read
+                record_tick(store, clock(), config.polling.tick)
+
+            daemon.add_tick("heartbeat", config.polling.tick, heartbeat)
             await daemon.run(stop or asyncio.Event())
 
     with DaemonLock(config.database), open_store(config) as store:

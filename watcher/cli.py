@@ -779,5 +779,35 @@ def notify_test(ctx: Context, subscriber: str) -> None:
     say(f"sent a sample alert ({done.message_id}) to {done.subscriber}: {done.answer}")
 
 
+@cli.command()
+@click.option("--listen", help="HOST:PORT to listen on (default: [web] listen).")
+@click.option(
+    "--hash-password",
+    is_flag=True,
+    help="Ask for a password, print its hash for [web] password_hash_env, and exit.",
+)
+@click.pass_context
+def serve(click_ctx: click.Context, listen: str | None, hash_password: bool) -> None:
+    """Serve the web console on the database (beside a running daemon, or alone)."""
+    from watcher.config import listen_address
+    from watcher.web.security import hash_password as make_hash
+
+    if hash_password:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+        click.echo(make_hash(password))
+        return
+    ctx: Context = click_ctx.obj
+    config = ctx.config
+    address = listen or config.web.listen
+    try:
+        listen_address(address)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--listen") from exc
+    from watcher.web.serve import console_app
+    from watcher.web.serve import serve as run_console
+
+    run_console(console_app(config, utcnow, address), address)
+
+
 def main() -> None:
     cli(prog_name="watcher")

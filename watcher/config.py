@@ -316,6 +316,48 @@ class HealthConfig(Section):
     )
 
 
+def check_listen(value: Any) -> str:
+    text = str(value).strip()
+    if text:
+        listen_address(text)
+    return text
+
+
+class WebConfig(Section):
+    listen: Annotated[str, BeforeValidator(check_listen)] = Field(
+        "127.0.0.1:8080",
+        description="HOST:PORT of the web console; an empty string turns it off in `watcher run`.",
+    )
+    public_url: HttpUrl | None = Field(
+        None, description="The console's address as readers see it; enables judgement links."
+    )
+    secret_env: EnvName | None = Field(
+        None, description="Environment variable holding the key that signs judgement links."
+    )
+    token_env: EnvName | None = Field(
+        None, description="Environment variable holding an access token for the console."
+    )
+    password_hash_env: EnvName | None = Field(
+        None, description="Environment variable holding a password hash (`serve --hash-password`)."
+    )
+    link_ttl: Duration = Field(14 * 86400.0, description="How long a judgement link stays valid.")
+
+    @model_validator(mode="after")
+    def _links_need_a_key(self) -> WebConfig:
+        if self.public_url and not self.secret_env:
+            raise ValueError("public_url is set but secret_env is not; judgement links need a key")
+        return self
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """'HOST:PORT' or '[::1]:PORT' → (host, port)."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"listen address {value!r} is not HOST:PORT; use e.g. '127.0.0.1:8080'")
+    return host, int(port)
+
+
 class Config(Section):
     opml: Path | None = Field(None, description="An OPML 2.0 file listing more feeds.")
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Where data lives.")
@@ -330,6 +372,7 @@ class Config(Section):
         default_factory=DeliveryConfig, description="Retries of notifications."
     )
     health: HealthConfig = Field(default_factory=HealthConfig, description="Feed health alerts.")
+    web: WebConfig = Field(default_factory=WebConfig, description="The web console.")
     source: Path = Field(Path("watcher.toml"), exclude=True, description="(set by the loader)")
 
     @model_validator(mode="after")

@@ -215,3 +215,23 @@ def m006_feeds_remember_their_last_document(db: sqlite_utils.Database) -> None:
     """Fingerprints of the entries in each feed's last document: entries seen there before
     are not new and need no verdict, across restarts and one-shot `poll` runs too."""
     db.execute("ALTER TABLE feeds ADD COLUMN seen_entries TEXT")
+
+
+@migrations()
+def m010_console_indexes(db: sqlite_utils.Database) -> None:
+    """The web console lists matches newest first with keyset pages (relevant ones by default),
+    groups them by story, and /metrics reads the last hour of the fetch log. The daemon's
+    scheduler leaves a heartbeat so that /healthz (in this or another process) sees it tick."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS articles_seen ON articles (first_seen, id);
+        CREATE INDEX IF NOT EXISTS articles_relevant_seen ON articles (relevant, first_seen, id);
+        CREATE INDEX IF NOT EXISTS articles_story ON articles (story_id) WHERE story_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS fetch_log_at ON fetch_log (at);
+        CREATE TABLE IF NOT EXISTS heartbeat (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            at TEXT NOT NULL,
+            interval REAL NOT NULL
+        );
+        """
+    )
