@@ -110,10 +110,13 @@ def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
     if not config.subscribers:
         log.warning("no subscriber is configured: alerts go nowhere (add [[subscribers]])")
     from watcher.services.health import record_tick
-    from watcher.web.serve import background_console
 
     async def run(store: Store) -> None:
-        console = background_console(config, utcnow)  # before any work: a bad login stops here
+        console = None
+        if config.web.listen:  # before any work: a missing login stops the daemon here
+            from watcher.web.serve import background_console
+
+            console = background_console(config, utcnow)
         if console is not None:
             console.start()
         try:

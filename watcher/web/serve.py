@@ -101,10 +101,8 @@ class BackgroundConsole:
 
 
 def background_console(config: Config, clock: Callable[[], datetime]) -> BackgroundConsole | None:
-    """The console `watcher run` serves, or None when [web] listen is empty or the address is
-    taken (logged: the daemon keeps watching without it). A missing login is a ConfigError."""
-    if not config.web.listen:
-        return None
+    """The console `watcher run` serves, or None when its address is taken (logged: the
+    daemon keeps watching without it). A missing login is a ConfigError."""
     app = console_app(config, clock)
     try:
         sock = bind(config.web.listen)
