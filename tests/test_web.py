@@ -24,65 +24,15 @@ with (
 from tests import feeds as fx
 from tests.helpers import poll, rows
 from tests.servers import FeedServer
-from watcher.config import Config, load_config
+from tests.web_data import COPY, FOOTBALL, HOSTILE, RATIFIED, TREATY, console_body, write_config
+from watcher.config import Config
 from watcher.errors import ConfigError
 from watcher.web import links
 from watcher.web.security import hash_password
 from watcher.web.serve import console_app
 
-REPO = Path(__file__).resolve().parent.parent
 LINK_KEY = "a signing key for the tests, long enough"
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # later than anything the poll stores
-
-TREATY = fx.Item(
-    title="Putin and Pezeshkian sign comprehensive strategic partnership treaty",
-    link="https://wire.example.org/treaty",
-    guid="wire-1",
-    summary="Russia and Iran signed a 20-year comprehensive strategic partnership treaty in "
-    "Moscow. The treaty covers energy, transport and security cooperation between the two.",
-)
-COPY = fx.Item(
-    title="Russia and Iran sign comprehensive strategic partnership treaty",
-    link="https://paper.example.org/world/russia-iran-treaty",
-    guid="paper-77",
-    summary=TREATY.summary,
-)
-RATIFIED = fx.Item(
-    title="Iran's parliament ratifies strategic partnership treaty with Russia",
-    link="https://wire.example.org/majlis",
-    guid="wire-2",
-    summary="Iranian lawmakers voted to ratify the comprehensive strategic partnership treaty "
-    "with Russia; the Guardian Council must now approve it.",
-)
-HOSTILE = fx.Item(
-    # double-escaped: after XML and HTML decoding, the stored title holds a literal <script>
-    title="Russia Iran treaty &lt;script&gt;alert('x')&lt;/script&gt; signed",
-    link="javascript:alert(1)",
-    guid="wire-3",
-    summary="The comprehensive strategic partnership treaty between Russia and Iran was signed "
-    "&lt;img src=x onerror=alert(2)&gt; in Moscow by both presidents.",
-)
-FOOTBALL = fx.Item(
-    title="Local club wins the cup final after extra time",
-    link="https://sport.example.org/final",
-    guid="sport-1",
-    summary="The home side scored twice in extra time to lift the trophy in front of fans.",
-)
-
-
-def _body(extra: str = "") -> str:
-    return (
-        "[web]\n"
-        'listen = "127.0.0.1:8080"\n'
-        'public_url = "https://watcher.example.org"\n'
-        'secret_env = "WATCHER_TEST_LINK_KEY"\n'
-        f"{extra}"
-        '[smtp]\nhost = "127.0.0.1"\nport = 9\nsecurity = "none"\ntimeout = "1s"\n'
-        '[[subscribers]]\nname = "analyst"\nemail = "analyst@example.org"\n'
-        '[[subscribers]]\nname = "desk"\nemail = "desk@example.org"\nmode = "digest"\n'
-        '[[subscribers]]\nname = "chat"\nwebhook = "http://127.0.0.1:9/hook"\n'
-        'format = "slack"\n'
-    )
 
 
 @pytest.fixture(scope="module")
@@ -94,26 +44,17 @@ def seeded(tmp_path_factory, executor) -> Iterator[Path]:
         paper = server.set("/paper.xml", body=fx.rss20([COPY], title="Paper"))
         folder = tmp_path_factory.mktemp("seeded")
         feeds = [{"url": wire, "name": "Wire"}, {"url": paper, "name": "Paper"}]
-        config = _write_config(folder, feeds, _body())
+        config = write_config(folder, feeds, console_body())
         poll(config, executor)
         yield config.database
     finally:
         server.close()
 
 
-def _write_config(folder: Path, feeds: list[dict[str, str]], body: str) -> Config:
-    lines = ["[storage]", 'path = "watcher.db"', "[topic]"]
-    lines += [f'path = "{REPO / "config" / "topic.toml"}"', f'seeds = "{REPO / "seeds"}"']
-    for feed in feeds:
-        lines += ["[[feeds]]", *(f'{k} = "{v}"' for k, v in feed.items())]
-    (folder / "watcher.toml").write_text("\n".join(lines) + "\n" + body, encoding="utf-8")
-    return load_config(folder / "watcher.toml")
-
-
 @pytest.fixture
 def config(seeded: Path, tmp_path: Path) -> Config:
     shutil.copy(seeded, tmp_path / "watcher.db")
-    return _write_config(tmp_path, [], _body())
+    return write_config(tmp_path, [], console_body())
 
 
 ENV = {"WATCHER_TEST_LINK_KEY": LINK_KEY}
@@ -559,14 +500,14 @@ def test_static_files_have_no_inline_script_and_pages_load_nothing_remote(client
 
 # access ------------------------------------------------------------------------------------------
 def test_a_public_address_without_a_login_refuses_to_start(tmp_path):
-    config = _write_config(tmp_path, [], '[web]\nlisten = "0.0.0.0:8080"\n')
+    config = write_config(tmp_path, [], '[web]\nlisten = "0.0.0.0:8080"\n')
     with pytest.raises(ConfigError, match="not loopback"):
         console_app(config, lambda: NOW, env={})
 
 
 def test_a_public_address_with_a_token_or_password(tmp_path):
     body = '[web]\nlisten = "0.0.0.0:8080"\ntoken_env = "T"\npassword_hash_env = "H"\n'
-    config = _write_config(tmp_path, [], body)
+    config = write_config(tmp_path, [], body)
     env = {"T": "s3cret-token", "H": hash_password("correct horse")}
     app = console_app(config, lambda: NOW, env=env)
     with TestClient(app) as client:
@@ -581,13 +522,13 @@ def test_a_public_address_with_a_token_or_password(tmp_path):
 
 
 def test_a_missing_secret_is_a_clear_config_error(tmp_path):
-    config = _write_config(tmp_path, [], '[web]\ntoken_env = "NOT_SET_ANYWHERE"\n')
+    config = write_config(tmp_path, [], '[web]\ntoken_env = "NOT_SET_ANYWHERE"\n')
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE is not set"):
         console_app(config, lambda: NOW, env={})
     with pytest.raises(ConfigError, match="secret_env is not"):
-        _write_config(tmp_path, [], '[web]\npublic_url = "https://w.example.org"\n')
+        write_config(tmp_path, [], '[web]\npublic_url = "https://w.example.org"\n')
 
 
 def test_bad_listen_address_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"web\.listen"):
-        _write_config(tmp_path, [], '[web]\nlisten = "localhost"\n')
+        write_config(tmp_path, [], '[web]\nlisten = "localhost"\n')
