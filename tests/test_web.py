@@ -35,8 +35,16 @@ LINK_KEY = "a signing key for the tests, long enough"
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # later than anything the poll stores
 
 
+@pytest.fixture(scope="module", autouse=True)
+def link_key() -> Iterator[None]:
+    """The alerts the poll renders, and the previews, sign their links with this key."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WATCHER_TEST_LINK_KEY", LINK_KEY)
+        yield
+
+
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory, executor) -> Iterator[Path]:
+def seeded(tmp_path_factory, executor, link_key) -> Iterator[Path]:
     """A database filled once per module by a real poll of two real feeds."""
     server = FeedServer()
     try:
@@ -532,3 +540,29 @@ def test_a_missing_secret_is_a_clear_config_error(tmp_path):
 def test_bad_listen_address_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"web\.listen"):
         write_config(tmp_path, [], '[web]\nlisten = "localhost"\n')
+
+
+def test_alerts_carry_signed_links_bound_to_article_and_subscriber(config):
+    import email
+    from email import policy
+    from urllib.parse import unquote
+
+    alerts = rows(
+        config,
+        "SELECT subscriber, article_id, body FROM outbox WHERE kind = 'alert' ORDER BY subscriber",
+    )
+    by_subscriber = {r["subscriber"] for r in alerts}
+    assert {"analyst", "chat"} <= by_subscriber
+    for alert in alerts:
+        body = bytes(alert["body"])
+        if alert["subscriber"] == "analyst":
+            message = email.message_from_bytes(body, policy=policy.default)
+            text = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+        else:
+            text = body.decode("utf-8")
+        tokens = re.findall(r"https://watcher\.example\.org/j/([A-Za-z0-9_.%-]+)", text)
+        assert len(set(tokens)) == 2, alert["subscriber"]  # relevant and not about the topic
+        judged = [links.verify(LINK_KEY, unquote(t), datetime.now(UTC)) for t in tokens]
+        assert {j.article_id for j in judged} == {alert["article_id"]}
+        assert {j.subscriber for j in judged} == {alert["subscriber"]}
+        assert {j.verdict for j in judged} == {"relevant", "irrelevant"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from watcher.config import Config, SubscriberConfig
@@ -12,6 +13,7 @@ from watcher.models import Article, Message, Verdict
 from watcher.notify.render import (
     AlertNote,
     DigestStory,
+    JudgeLinks,
     Note,
     alert_note,
     digest_note,
@@ -19,11 +21,18 @@ from watcher.notify.render import (
     notice_note,
 )
 
+JudgeLinksFor = Callable[[int, str, datetime], JudgeLinks | None]
+
+
+def _no_links(_article_id: int, _subscriber: str, _now: datetime) -> JudgeLinks | None:
+    return None
+
 
 @dataclass(frozen=True)
 class Renderer:
     templates: Templates
     topic: str
+    judge_links: JudgeLinksFor = _no_links  # signed one-click judgements (watcher.web.links)
 
     def message(self, note: Note, subscriber: SubscriberConfig, kind: str | None = None) -> Message:
         channel = channel_for(subscriber.channel)
@@ -47,7 +56,8 @@ class Renderer:
         story_id: int,
         now: datetime,
     ) -> Message:
-        note = alert_note(self.topic, subscriber.name, article, verdict, story_id, now)
+        links = self.judge_links(article.id, subscriber.name, now)
+        note = alert_note(self.topic, subscriber.name, article, verdict, story_id, now, links)
         return self.message(note, subscriber)
 
     def digest(
@@ -57,6 +67,10 @@ class Renderer:
         since: datetime,
         now: datetime,
     ) -> Message:
+        stories = tuple(
+            replace(s, judge_links=self.judge_links(s.lead.id, subscriber.name, now))
+            for s in stories
+        )
         note = digest_note(self.topic, subscriber.name, stories, since, now)
         return self.message(note, subscriber)
 
@@ -69,4 +83,7 @@ class Renderer:
 
 def make_renderer(config: Config, topic_name: str) -> Renderer:
     override = config.resolve(config.delivery.templates) if config.delivery.templates else None
-    return Renderer(Templates(environment(override), config.smtp.from_), topic_name)
+    from watcher.web.links import signer_for
+
+    templates = Templates(environment(override), config.smtp.from_)
+    return Renderer(templates, topic_name, signer_for(config.web))

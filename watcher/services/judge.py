@@ -38,7 +38,7 @@ def record_judgement(
 ) -> Verdict:
     """Record that the article is relevant or not (None takes the judgement back), rebuild
     the model with it, and store the article's new verdict, which is returned."""
-    from watcher.relevance import current_model
+    from watcher.topic.relevance import current_model
 
     articles = store.articles([article_id])
     if not articles:
@@ -49,7 +49,8 @@ def record_judgement(
         else:
             store.record_feedback(article_id, relevant, now)
     article = articles[0]
-    verdict = current_model(config, store).classify(article.title, article.text, article.language)
+    model = current_model(config, store)
+    verdict: Verdict = model.classify(article.title, article.text, article.language)
     store.save_verdicts([(article_id, verdict)], now)
     return verdict
 
@@ -58,8 +59,8 @@ def preview_judgement(
     config: Config, store: Store, article_id: int, relevant: bool, now: datetime
 ) -> list[Flip]:
     """What judging the article would change among recent articles; stores nothing."""
-    from watcher.relevance import feedback_examples
     from watcher.topic import Example, build_model
+    from watcher.topic.relevance import feedback_examples
 
     articles = store.articles([article_id])
     if not articles:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 from watcher.config import Config, SubscriberConfig
 from watcher.models import Message, Verdict
@@ -33,15 +34,33 @@ class Preview:
 
     @property
     def text(self) -> str | None:
-        """The plain-text part of an email, or the webhook body pretty-printed."""
+        """The plain-text part of an email, or the body another channel posts (JSON indented)."""
         if self.message is None:
             return None
         if self.message.channel != "email":
-            return json.dumps(json.loads(self.message.body), ensure_ascii=False, indent=2)
+            body = self.message.body.decode("utf-8", errors="replace")
+            try:
+                return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+            except ValueError:
+                return body
         parsed = message_from_bytes(self.message.body, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         part = parsed.get_body(preferencelist=("plain",))
         return None if part is None else str(part.get_content())
+
+
+def describe_channel(subscriber: SubscriberConfig) -> str:
+    """Where the subscriber's messages go, without any secret: webhook and Apprise URLs often
+    carry their token in the path, so only the scheme and host are shown."""
+    settings = subscriber.channel
+    to = getattr(settings, "to", None)
+    if isinstance(to, str):
+        return f"{settings.type} to {to}"
+    url = getattr(settings, "url", None) or getattr(settings, "urls", None)
+    if isinstance(url, str):
+        parts = urlsplit(url)
+        return f"{settings.type} to {parts.scheme}://{parts.hostname or '?'}/…"
+    return settings.type
 
 
 def stored_verdict(store: Store, article_id: int) -> Verdict | None:
@@ -62,7 +81,7 @@ def preview_alert(
     config: Config, store: Store, subscriber: SubscriberConfig, now: datetime
 ) -> Preview:
     """The alert the subscriber would get for the newest match, rendered once, not enqueued."""
-    from watcher.notify import make_renderer
+    from watcher.notify.messages import make_renderer
 
     newest = matches(store.db, MatchFilter(limit=1))
     if not newest:
@@ -80,8 +99,8 @@ def preview_digest(
     config: Config, store: Store, subscriber: SubscriberConfig, now: datetime
 ) -> Preview:
     """The subscriber's next digest with what is pending now (build_digest's dry run)."""
-    from watcher.digest import build_digest
-    from watcher.notify import make_renderer
+    from watcher.notify.digest import build_digest
+    from watcher.notify.messages import make_renderer
 
     renderer = make_renderer(config, _topic_name(config))
     forced = subscriber.model_copy(update={"send_empty": True})

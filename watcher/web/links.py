@@ -10,9 +10,13 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
+
+from watcher.config import WebConfig, secret
+from watcher.notify.render import JudgeLinks
 
 VERDICTS = ("relevant", "irrelevant")
 MAX_TOKEN = 512
@@ -90,3 +94,25 @@ def judgement_links(
         verdict: f"{base}/j/{quote(sign(key, Judgement(article_id, subscriber, verdict, expires)))}"
         for verdict in VERDICTS
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Signer:
+    """Makes the judgement links of one watcher: its public address, its key, their lifetime."""
+
+    public_url: str
+    key: str
+    ttl: float
+
+    def __call__(self, article_id: int, subscriber: str, now: datetime) -> JudgeLinks:
+        made = judgement_links(self.public_url, self.key, article_id, subscriber, now, self.ttl)
+        return JudgeLinks(relevant=made["relevant"], irrelevant=made["irrelevant"])
+
+
+def signer_for(web: WebConfig) -> Callable[[int, str, datetime], JudgeLinks | None]:
+    """Signed links when [web] public_url is set (its key from secret_env), else none."""
+    if not web.public_url:
+        return lambda _article_id, _subscriber, _now: None
+    key = secret(web.secret_env)
+    assert key is not None  # the config refuses public_url without secret_env
+    return Signer(web.public_url, key, web.link_ttl)

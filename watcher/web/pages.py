@@ -238,11 +238,14 @@ async def outbox_retry(request: Request) -> Response:
 
 
 async def subscribers_page(request: Request) -> Response:
+    from watcher.services.previews import describe_channel
+
     console = _console(request)
     return console.page(
         request,
         "subscribers.html.j2",
         subscribers=console.config.subscribers,
+        channels={s.name: describe_channel(s) for s in console.config.subscribers},
         disabled=console.store.disabled_subscribers(),
         threshold=console.config.topic.threshold,
     )
