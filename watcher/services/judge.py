@@ -5,23 +5,38 @@ The console, the signed links in alerts and `watcher feedback` all record throug
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watcher.config import Config
-from watcher.errors import WatcherError
+from watcher.errors import NotFoundError
 from watcher.models import Verdict
+from watcher.services.judging import record_feedback
 from watcher.store import Store
-from watcher.store.matches import forget_judgement, recent_for_preview
+from watcher.store.matches import forget_judgement, recent_for_preview, verdict_row
 
 PREVIEW_WINDOW = timedelta(days=30)
 PREVIEW_LIMIT = 2000
 
 
-class UnknownArticle(WatcherError):
-    def __init__(self, article_id: int) -> None:
-        super().__init__(f"no article with id {article_id}; see `watcher articles`")
-        self.article_id = article_id
+def _unknown(article_id: int) -> NotFoundError:
+    return NotFoundError(f"no article with id {article_id}; see `watcher articles`")
+
+
+def stored_verdict(store: Store, article_id: int) -> Verdict | None:
+    """The verdict stored with the article, as the model gave it (None before any)."""
+    row = verdict_row(store.db, article_id)
+    if row is None or row["score"] is None:
+        return None
+    return Verdict(
+        score=row["score"],
+        relevant=bool(row["relevant"]),
+        aspects=tuple(json.loads(row["aspects"] or "[]")),
+        language=None,
+        explanation=json.loads(row["explanation"] or "{}"),
+        model_version=row["model_version"] or "",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +57,12 @@ def record_judgement(
 
     articles = store.articles([article_id])
     if not articles:
-        raise UnknownArticle(article_id)
-    with store.transaction():
-        if relevant is None:
+        raise _unknown(article_id)
+    if relevant is None:
+        with store.transaction():
             forget_judgement(store.db, article_id)
-        else:
-            store.record_feedback(article_id, relevant, now)
+    else:
+        record_feedback(store, article_id, relevant, now)
     article = articles[0]
     model = current_model(config, store)
     verdict: Verdict = model.classify(article.title, article.text, article.language)
@@ -64,7 +79,7 @@ def preview_judgement(
 
     articles = store.articles([article_id])
     if not articles:
-        raise UnknownArticle(article_id)
+        raise _unknown(article_id)
     article = articles[0]
     examples = [e for e in feedback_examples(store) if e.source != f"feedback:{article_id}"]
     examples.append(

@@ -10,16 +10,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from watcher.services.judge import UnknownArticle, preview_judgement, record_judgement
+from watcher.errors import InputError, NotFoundError
+from watcher.services.judge import preview_judgement, record_judgement, stored_verdict
 from watcher.services.matches import KNOWN, BadFilter, find_matches, parse_filter, query_string
 from watcher.store.matches import MatchFilter, judgement
 from watcher.web import links, metrics, syndication
 from watcher.web.security import CSP_PREVIEW, checked_form
 
 if TYPE_CHECKING:
+    from watcher.services.messages import Preview
     from watcher.web.app import Console
 
 FEED_ITEMS = 50
+OUTBOX_ROWS = 100
 VERDICT_WORDS = {"relevant": True, "irrelevant": False, "undo": None}
 
 
@@ -76,7 +79,7 @@ def _next_url(query: MatchFilter, cursor: int | None) -> str | None:
 def _choices(console: Console) -> dict[str, Any]:
     from watcher.topic.definition import load_topic
 
-    topic = load_topic(console.config.resolve(console.config.topic.path))
+    topic = load_topic(console.config.topic_file)
     return {
         "aspects": [a.name for a in topic.aspects],
         "feeds": [(f["id"], f["name"]) for f in console.store.feed_status()],
@@ -110,8 +113,6 @@ async def matches_json(request: Request) -> Response:
 
 # one article -------------------------------------------------------------------------------
 async def article_page(request: Request) -> Response:
-    from watcher.services.previews import stored_verdict
-
     console = _console(request)
     article_id = _article_id(request)
     found = console.store.articles([article_id])
@@ -140,7 +141,7 @@ async def judge_article(request: Request) -> Response:
         record_judgement(
             console.config, console.store, article_id, VERDICT_WORDS[word], console.clock()
         )
-    except UnknownArticle as exc:
+    except NotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     target = _local(str(form.get("next") or ""), f"/article/{article_id}?judged={word}")
     return RedirectResponse(target, status_code=303)
@@ -156,7 +157,7 @@ async def preview_page(request: Request) -> Response:
         flips = preview_judgement(
             console.config, console.store, article_id, word == "relevant", console.clock()
         )
-    except UnknownArticle as exc:
+    except NotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     article = console.store.articles([article_id])[0]
     return console.page(request, "preview.html.j2", article=article, verdict=word, flips=flips)
@@ -190,7 +191,7 @@ async def link_confirm(request: Request) -> Response:
         verdict = record_judgement(
             console.config, console.store, judged.article_id, judged.relevant, console.clock()
         )
-    except UnknownArticle as exc:
+    except NotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     article = console.store.articles([judged.article_id])[0]
     return console.page(request, "confirm.html.j2", judged=judged, article=article, done=verdict)
@@ -198,8 +199,10 @@ async def link_confirm(request: Request) -> Response:
 
 # feeds, outbox, subscribers -------------------------------------------------------------------
 async def feeds_page(request: Request) -> Response:
+    from watcher.services.status import status
+
     console = _console(request)
-    return console.page(request, "feeds.html.j2", feeds=console.store.feed_status())
+    return console.page(request, "feeds.html.j2", report=status(console.store))
 
 
 async def feeds_opml(request: Request) -> Response:
@@ -214,13 +217,16 @@ async def feeds_opml(request: Request) -> Response:
 
 
 async def outbox_page(request: Request) -> Response:
+    from watcher.services.outbox import list_outbox
+
     console = _console(request)
+    dead = list_outbox(console.store, dead_only=True, limit=OUTBOX_ROWS)
     return console.page(
         request,
         "outbox.html.j2",
-        summary=console.store.queue_summary(),
-        pending=console.store.outbox_items("pending", 100),
-        dead=console.store.outbox_items("dead", 100),
+        listing=dead,
+        pending=console.store.outbox_items("pending", OUTBOX_ROWS),
+        dead=dead.items,
         retried=request.query_params.get("retried"),
     )
 
@@ -228,17 +234,22 @@ async def outbox_page(request: Request) -> Response:
 async def outbox_retry(request: Request) -> Response:
     console = _console(request)
     form = await checked_form(request)
+    from watcher.services.outbox import retry
+
     message_id = str(form.get("id") or "") or None
     if message_id is None and form.get("all") != "1":
         raise HTTPException(400, "name a message id, or retry all dead letters")
-    count = console.store.requeue(message_id, console.clock())
-    if message_id and count == 0:
-        raise HTTPException(404, f"no dead message with id {message_id[:80]!r}")
+    try:
+        count = retry(console.store, message_id, console.clock())
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except InputError as exc:
+        raise HTTPException(400, str(exc)) from exc
     return RedirectResponse(f"/outbox?retried={count}", status_code=303)
 
 
 async def subscribers_page(request: Request) -> Response:
-    from watcher.services.previews import describe_channel
+    from watcher.services.subscribers import describe_channel
 
     console = _console(request)
     return console.page(
@@ -259,34 +270,38 @@ def _subscriber(request: Request) -> Any:
     raise HTTPException(404, f"no subscriber named {name[:80]!r}")
 
 
-async def subscriber_page(request: Request) -> Response:
-    from watcher.services.previews import preview_alert, preview_digest
+def _preview(console: Console, name: str, kind: str) -> Preview:
+    from watcher.services.judging import current_model
+    from watcher.services.messages import preview_alert, preview_digest
 
+    config, store, now = console.config, console.store, console.clock()
+    if kind == "digest":
+        return preview_digest(config, store, name, now)
+    return preview_alert(config, store, current_model(config), name, None, now)
+
+
+async def subscriber_page(request: Request) -> Response:
     console = _console(request)
     subscriber = _subscriber(request)
-    now = console.clock()
-    previews = [
-        preview_alert(console.config, console.store, subscriber, now),
-        preview_digest(console.config, console.store, subscriber, now),
-    ]
+    previews = {kind: _preview(console, subscriber.name, kind) for kind in ("alert", "digest")}
     return console.page(request, "subscriber.html.j2", subscriber=subscriber, previews=previews)
 
 
 async def subscriber_frame(request: Request) -> Response:
     """The HTML of an email preview, for a sandboxed frame: its own, looser-on-style policy."""
-    from watcher.services.previews import preview_alert, preview_digest
+    from watcher.services.subscribers import email_html
 
     console = _console(request)
     subscriber = _subscriber(request)
     kind = request.path_params["kind"]
-    make = {"alert": preview_alert, "digest": preview_digest}.get(kind)
-    if make is None:
+    if kind not in ("alert", "digest"):
         raise HTTPException(404, "previews exist for alert and digest")
-    preview = make(console.config, console.store, subscriber, console.clock())
-    if preview.html is None:
+    preview = _preview(console, subscriber.name, kind)
+    html = email_html(preview.body) if preview.channel == "email" else None
+    if html is None:
         raise HTTPException(404, f"no HTML {kind} to preview for {subscriber.name}")
     headers = {"Content-Security-Policy": CSP_PREVIEW, "X-Frame-Options": "SAMEORIGIN"}
-    return Response(preview.html, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(html, media_type="text/html; charset=utf-8", headers=headers)
 
 
 # operations ------------------------------------------------------------------------------------
