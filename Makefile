@@ -16,6 +16,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	touch $@
 
 run: $(VENV)/.synced
+	@mkdir -p data  # the default config keeps its database in data/
 	$(VENV)/bin/watcher --config $(CONFIG) run
 
 lint: $(VENV)/.synced
@@ -31,6 +32,7 @@ unit: $(VENV)/.synced
 test: lint typecheck unit
 
 bench: $(VENV)/.synced
+	$(VENV)/bin/python benchmarks/startup.py
 	$(VENV)/bin/python benchmarks/poll.py
 	$(VENV)/bin/python benchmarks/classify.py
 

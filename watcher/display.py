@@ -67,6 +67,8 @@ def plain(value: Any) -> Any:
 
 def width(text: str) -> int:
     """Terminal columns `text` takes: wide (East Asian) characters take two, marks none."""
+    if text.isascii():
+        return len(text)
     total = 0
     for char in text:
         if unicodedata.combining(char):

@@ -198,7 +198,9 @@ class Pipeline:
         parsed: ParsedFeed | None,
     ) -> None:
         if outcome in (Outcome.NEW_CONTENT, Outcome.NOT_MODIFIED):
-            log.info(
+            # one line per feed per poll is noise at info; the daemon logs a summary per tick
+            log.log(
+                logging.INFO if new_ids else logging.DEBUG,
                 "polled feed=%s outcome=%s entries=%d new=%d",
                 feed.name,
                 outcome.value,

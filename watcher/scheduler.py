@@ -10,12 +10,13 @@ import asyncio
 import functools
 import logging
 import signal
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from watcher.models import PollReport
+from watcher.models import Outcome, PollReport
 from watcher.pipeline import Pipeline
 
 log = logging.getLogger("watcher.daemon")
@@ -29,6 +30,7 @@ class Daemon:
         self.poll_tick = poll_tick
         self.extra_ticks: list[tuple[str, float, Tick]] = []
         self._inflight: dict[int, asyncio.Task[PollReport]] = {}
+        self._finished: list[PollReport] = []  # since the last summary line
 
     def add_tick(self, name: str, seconds: float, tick: Tick) -> None:
         self.extra_ticks.append((name, seconds, tick))
@@ -36,6 +38,7 @@ class Daemon:
     async def poll_due(self) -> None:
         """Start every due feed that is not already being polled; do not wait for them."""
         store = self.pipeline.store
+        self._log_summary()
         if self.pipeline.refresh_model():
             await self.pipeline.classify_backlog()
         self.pipeline.index_for_search()  # what the polls of the last tick stored
@@ -47,8 +50,26 @@ class Daemon:
             self._inflight[feed.id] = task
             task.add_done_callback(functools.partial(self._forget, feed.id))
 
-    def _forget(self, feed_id: int, _task: asyncio.Task[PollReport]) -> None:
+    def _forget(self, feed_id: int, task: asyncio.Task[PollReport]) -> None:
         self._inflight.pop(feed_id, None)
+        if not task.cancelled() and task.exception() is None:
+            self._finished.append(task.result())
+
+    def _log_summary(self) -> None:
+        """One info line for the polls that finished since the last tick (none: no line)."""
+        reports, self._finished = self._finished, []
+        if not reports:
+            return
+        count = Counter(r.outcome for r in reports)
+        failed = len(reports) - count[Outcome.NEW_CONTENT] - count[Outcome.NOT_MODIFIED]
+        log.info(
+            "polled %d feeds: %d updated, %d not modified, %d failed; %d new articles",
+            len(reports),
+            count[Outcome.NEW_CONTENT],
+            count[Outcome.NOT_MODIFIED],
+            failed,
+            sum(r.new_articles for r in reports),
+        )
 
     async def drain(self) -> None:
         if self._inflight:
