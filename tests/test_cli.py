@@ -734,3 +734,29 @@ def test_the_wheel_installs_anywhere_with_the_default_topic(tmp_path):
         cwd=elsewhere,
     )
     assert str(venv) in installed.stdout and "defaults" in installed.stdout
+
+
+def test_messages_show_times_in_the_subscribers_time_zone(polled, mail):
+    """An alert for a reader in Tehran says Tehran time, in words; a health notice for one in
+    Berlin, Berlin time; no Python value reaches either."""
+    config_path = polled.source
+    config_path.write_text(
+        config_path.read_text() + mail_body(mail, name="tehran", extra='timezone = "Asia/Tehran"'),
+        encoding="utf-8",
+    )
+    from watcher.config import load_config
+    from watcher.services.database import open_store
+    from watcher.services.messages import preview_alert
+    from watcher.topic import build_model
+
+    config = load_config(config_path)
+    with open_store(config, sync=False) as store:
+        shown = preview_alert(config, store, build_model(config), "tehran", None, fx.BASE_DATE)
+    assert "Fri 17 Jan 2025, 12:30 +0330" in shown.text  # 09:00 UTC, published
+    from watcher.models import FeedHealth
+    from watcher.notify.health import notice
+
+    failing = FeedHealth(1, "Wire", "https://w.example.org/", fx.BASE_DATE, "HTTP 500", None, False)
+    _event, _headline, text = notice(failing, "ok", "failing", "Europe/Berlin")  # type: ignore[misc]
+    assert "since Fri 17 Jan 2025, 10:00 CET" in text
+    assert not re.search(r"None|True|False|\d\d:\d\d:\d\d|\+00:00", text)

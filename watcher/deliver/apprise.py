@@ -57,12 +57,17 @@ def text(note: Note) -> str:
     lines: list[str] = []
     if isinstance(note, AlertNote):
         view = note.article
-        facts = [view.feed, date(view.published), f"score {note.score:.2f}", *note.aspects]
+        facts = [
+            view.feed,
+            date(view.published, note.zone),
+            f"score {note.score:.2f}",
+            *note.aspects,
+        ]
         lines += [view.title, " · ".join(f for f in facts if f), view.url or "(no link)", ""]
         lines += ["Why this matched:"] + [f"- {reason}" for reason in note.reasons]
         lines += _judge(note.judge_links)
     elif isinstance(note, DigestNote):
-        lines.append(f"{len(note.stories)} since {date(note.since)}")
+        lines.append(f"{len(note.stories)} since {date(note.since, note.zone)}")
         for number, story in enumerate(note.stories, 1):
             lead = story.lead
             lines += [

@@ -53,7 +53,7 @@ def mrkdwn(note: Note) -> str:
         headline = f"*{link(view.url, note.subject)}*"
         return f"{headline}\n{' · '.join(facts)}{why}{_judge(note.judge_links)}"
     if isinstance(note, DigestNote):
-        lines = [f"*{escape(note.subject)}* since {date(note.since)}"]
+        lines = [f"*{escape(note.subject)}* since {date(note.since, note.zone)}"]
         for story in note.stories:
             lines.append(
                 f"• {link(story.lead.url, story.lead.title)} ({escape(story.lead.feed)},"

@@ -39,21 +39,24 @@ def assess(
     return OK
 
 
-def notice(feed: FeedHealth, before: str, after: str) -> tuple[str, str, str] | None:
-    """(event, headline, text) for a change of state worth telling, else None."""
+def notice(
+    feed: FeedHealth, before: str, after: str, zone: str = "UTC"
+) -> tuple[str, str, str] | None:
+    """(event, headline, text) for a change of state worth telling, else None; times are
+    shown in `zone`, the reader's time zone."""
     name = feed.name
     if after == FAILING:
         return (
             "feed.failing",
             f"Feed failing: {name}",
-            f"{name} ({feed.url}) has failed since {date(feed.failing_since)}: "
+            f"{name} ({feed.url}) has failed since {date(feed.failing_since, zone)}: "
             f"{feed.last_error}. It is retried with backoff and never dropped.",
         )
     if after == SILENT:
         return (
             "feed.silent",
             f"Feed silent: {name}",
-            f"{name} ({feed.url}) has had no new item since {date(feed.last_new_at)}, "
+            f"{name} ({feed.url}) has had no new item since {date(feed.last_new_at, zone)}, "
             "far longer than its usual rhythm.",
         )
     if after == OK and before in (FAILING, SILENT):

@@ -57,7 +57,9 @@ class Renderer:
         now: datetime,
     ) -> Message:
         links = self.judge_links(article.id, subscriber.name, now)
-        note = alert_note(self.topic, subscriber.name, article, verdict, story_id, now, links)
+        note = alert_note(
+            self.topic, subscriber.name, article, verdict, story_id, now, links, subscriber.timezone
+        )
         return self.message(note, subscriber)
 
     def digest(
@@ -71,13 +73,15 @@ class Renderer:
             replace(s, judge_links=self.judge_links(s.lead.id, subscriber.name, now))
             for s in stories
         )
-        note = digest_note(self.topic, subscriber.name, stories, since, now)
+        note = digest_note(self.topic, subscriber.name, stories, since, now, subscriber.timezone)
         return self.message(note, subscriber)
 
     def notice(
         self, subscriber: SubscriberConfig, event: str, headline: str, text: str, now: datetime
     ) -> Message:
-        note = notice_note(self.topic, subscriber.name, event, headline, text, now)
+        note = notice_note(
+            self.topic, subscriber.name, event, headline, text, now, subscriber.timezone
+        )
         return self.message(note, subscriber, kind=event)
 
 

@@ -81,8 +81,9 @@ class Notifier:
             with self.store.transaction():
                 self.store.set_health(feed.id, after, now)
                 for subscriber in ops if change else []:
-                    assert change is not None
-                    event, headline, text = change
+                    told = health.notice(feed, before, after, subscriber.timezone)
+                    assert told is not None
+                    event, headline, text = told
                     enqueued += self.store.enqueue(
                         self.renderer.notice(subscriber, event, headline, text, now), now
                     )

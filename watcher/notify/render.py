@@ -16,6 +16,7 @@ from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
 
@@ -136,6 +137,7 @@ class Note:
     topic: str
     subscriber: str
     subject: str
+    zone: str = "UTC"  # the subscriber's time zone: every time in the message is shown in it
 
     @property
     def kind(self) -> str:
@@ -196,6 +198,7 @@ def alert_note(
     story_id: int,
     now: datetime,
     judge_links: JudgeLinks | None = None,
+    zone: str = "UTC",
 ) -> AlertNote:
     view = ArticleView.of(article, verdict.language)
     return AlertNote(
@@ -203,6 +206,7 @@ def alert_note(
         created_at=now,
         topic=topic,
         subscriber=subscriber,
+        zone=zone,
         subject=clean_line(article.title, SUBJECT_LIMIT) or "(untitled)",
         article=view,
         score=verdict.score,
@@ -220,6 +224,7 @@ def digest_note(
     stories: tuple[DigestStory, ...],
     since: datetime,
     now: datetime,
+    zone: str = "UTC",
 ) -> DigestNote:
     count = len(stories)
     return DigestNote(
@@ -227,6 +232,7 @@ def digest_note(
         created_at=now,
         topic=topic,
         subscriber=subscriber,
+        zone=zone,
         subject=clean_line(f"{topic}: {count} {'story' if count == 1 else 'stories'}", 180),
         since=since,
         stories=stories,
@@ -234,13 +240,20 @@ def digest_note(
 
 
 def notice_note(
-    topic: str, subscriber: str, event: str, headline: str, body: str, now: datetime
+    topic: str,
+    subscriber: str,
+    event: str,
+    headline: str,
+    body: str,
+    now: datetime,
+    zone: str = "UTC",
 ) -> NoticeNote:
     return NoticeNote(
         id=new_message_id(),
         created_at=now,
         topic=topic,
         subscriber=subscriber,
+        zone=zone,
         subject=clean_line(headline, SUBJECT_LIMIT),
         event=event,
         body=clean_text(body, TEXT_LIMIT),
@@ -269,8 +282,12 @@ def group_digest(items: list[DigestItem]) -> tuple[DigestStory, ...]:
     return tuple(stories)
 
 
-def date(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def date(value: datetime | None, zone: str = "UTC") -> str:
+    """A moment as people read it, in their time zone: 'Fri 17 Jan 2025, 12:30 +0330'."""
+    if value is None:
+        return ""
+    shown = value.astimezone(UTC if zone == "UTC" else ZoneInfo(zone))
+    return f"{shown:%a %d %b %Y, %H:%M} {shown.tzname()}"
 
 
 def environment(override: Path | None = None) -> jinja2.Environment:
