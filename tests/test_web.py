@@ -566,3 +566,17 @@ def test_alerts_carry_signed_links_bound_to_article_and_subscriber(config):
         assert {j.article_id for j in judged} == {alert["article_id"]}
         assert {j.subscriber for j in judged} == {alert["subscriber"]}
         assert {j.verdict for j in judged} == {"relevant", "irrelevant"}
+
+
+def test_judged_relevant_shows_even_when_the_model_disagrees(client, config):
+    aid = article_id(config, "Local club")
+    client.post(f"/article/{aid}/judge", data={"csrf": csrf(client), "verdict": "relevant"})
+    assert rows(config, "SELECT relevant FROM articles WHERE id = ?", (aid,)) == [{"relevant": 0}]
+    assert "Local club" in "".join(matches_titles(client.get("/").text))
+
+
+@pytest.mark.parametrize("query", ["q=treaty", "q=treaty&all=1", "q=lawmakers", "q=zeppelin"])
+def test_search_plans_for_few_and_many_hits_agree(client, monkeypatch, query):
+    few = matches_titles(client.get("/?" + query).text)
+    monkeypatch.setattr("watcher.store.matches._FEW_HITS", 0)  # as if every word were common
+    assert matches_titles(client.get("/?" + query).text) == few

@@ -66,23 +66,53 @@ _SHOWN = (
     "(a.story_id IS NULL"
     " OR a.id = (SELECT s.first_article_id FROM stories s WHERE s.id = a.story_id))"
 )
-_RELEVANT = (
-    "((a.relevant = 1 AND a.id NOT IN (SELECT article_id FROM feedback WHERE label = 0))"
-    " OR a.id IN (SELECT article_id FROM feedback WHERE label = 1))"
+_MODEL_SAYS_RELEVANT = (
+    "a.relevant = 1 AND a.id NOT IN (SELECT article_id FROM feedback WHERE label = 0)"
+)
+_USER_SAYS_RELEVANT = (
+    "a.relevant IS NOT 1 AND a.id IN (SELECT article_id FROM feedback WHERE label = 1)"
+)
+# Below this many search hits, reading the hits and sorting them beats walking the list in
+# order; above it, walking the index in order and keeping the hits stops after one page.
+_FEW_HITS = 5000
+_COLUMNS = (
+    "SELECT a.id, a.story_id, a.title, a.url, a.feed_id, f.name AS feed_name, a.score,"
+    " a.relevant, a.aspects, a.language, a.first_seen, a.published,"
+    f" substr(a.text, 1, {SUMMARY_CHARS}) AS summary, fb.label"
 )
 
 
 def matches(db: sqlite_utils.Database, query: MatchFilter) -> list[MatchRow]:
-    """One page of matches, newest first; pass the last id as `after` for the next page."""
+    """One page of matches, newest first; pass the last id as `after` for the next page.
+
+    Relevant matches are two reads merged: what the model judged relevant (walking the
+    relevant-by-time index) and the few the user judged relevant against the model."""
+    where, params = _conditions(db, query)
+    if where is None:
+        return []
+    few_hits = query.text is not None and _hits(db, query.text) < _FEW_HITS
+    if query.include_irrelevant:
+        index = "" if few_hits else "INDEXED BY articles_seen"
+        found = _select(db, index, [*where], params, query.limit)
+    else:
+        index = "" if few_hits else "INDEXED BY articles_relevant_seen"
+        found = _select(db, index, [_MODEL_SAYS_RELEVANT, *where], params, query.limit)
+        found += _select(db, "", [_USER_SAYS_RELEVANT, *where], params, query.limit)
+        found.sort(key=lambda r: (r["first_seen"], r["id"]), reverse=True)
+    rows = [_row(r) for r in found[: query.limit]]
+    return _with_outlets(db, rows)
+
+
+def _conditions(
+    db: sqlite_utils.Database, query: MatchFilter
+) -> tuple[list[str] | None, list[Any]]:
     where = [_SHOWN]
     params: list[Any] = []
-    if not query.include_irrelevant:
-        where.append(_RELEVANT)
     if query.after is not None:
         cursor = db.execute("SELECT first_seen FROM articles WHERE id = ?", [query.after])
         found = cursor.fetchone()
         if found is None:
-            return []
+            return None, []
         where.append("(a.first_seen, a.id) < (?, ?)")
         params += [found[0], query.after]
     if query.text:
@@ -106,16 +136,30 @@ def matches(db: sqlite_utils.Database, query: MatchFilter) -> list[MatchRow]:
     if query.until is not None:
         where.append("a.first_seen < ?")
         params.append(iso(query.until))
+    return where, params
+
+
+def _hits(db: sqlite_utils.Database, text: str) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT ?)",
+        [db.quote_fts(text), _FEW_HITS],
+    ).fetchone()
+    return int(row[0])
+
+
+def _select(
+    db: sqlite_utils.Database, index: str, where: list[str], params: list[Any], limit: int
+) -> list[dict[str, Any]]:
     sql = (
-        "SELECT a.id, a.story_id, a.title, a.url, a.feed_id, f.name AS feed_name, a.score,"
-        " a.relevant, a.aspects, a.language, a.first_seen, a.published,"
-        f" substr(a.text, 1, {SUMMARY_CHARS}) AS summary, fb.label"
-        " FROM articles a JOIN feeds f ON f.id = a.feed_id"
+        f"{_COLUMNS} FROM articles a {index} JOIN feeds f ON f.id = a.feed_id"
         " LEFT JOIN feedback fb ON fb.article_id = a.id"
         f" WHERE {' AND '.join(where)} ORDER BY a.first_seen DESC, a.id DESC LIMIT ?"
     )
-    rows = [_row(r) for r in db.query(sql, [*params, query.limit])]
-    return _with_outlets(db, rows)
+    return list(db.query(sql, [*params, limit]))
+
+
+def feed_names(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+    return [(r["id"], r["name"]) for r in db.query("SELECT id, name FROM feeds ORDER BY name, id")]
 
 
 def _row(r: dict[str, Any]) -> MatchRow:

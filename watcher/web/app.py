@@ -35,6 +35,7 @@ class Console:
         self.link_key = link_key
         self.clock = clock
         self._store: Store | None = None
+        self._topic: tuple[float, str, list[str]] | None = None
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("watcher", "web/templates"),
             autoescape=True,
@@ -48,6 +49,17 @@ class Console:
         if self._store is None:  # opened in the event loop's thread, where every route runs
             self._store = Store.open(self.config.database)
         return self._store
+
+    def topic(self) -> tuple[str, list[str]]:
+        """The topic's name and aspect names, read again only when its file changes."""
+        from watcher.topic.definition import load_topic
+
+        path = self.config.topic_file
+        stamp = path.stat().st_mtime
+        if self._topic is None or self._topic[0] != stamp:
+            topic = load_topic(path)
+            self._topic = (stamp, topic.topic.name, [a.name for a in topic.aspects])
+        return self._topic[1], self._topic[2]
 
     def close(self) -> None:
         if self._store is not None:

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from watcher.errors import InputError, NotFoundError
 from watcher.services.judge import preview_judgement, record_judgement, stored_verdict
 from watcher.services.matches import KNOWN, BadFilter, find_matches, parse_filter, query_string
-from watcher.store.matches import MatchFilter, judgement
+from watcher.store.matches import MatchFilter, feed_names, judgement
 from watcher.web import links, metrics, syndication
 from watcher.web.security import CSP_PREVIEW, checked_form
 
@@ -77,14 +77,8 @@ def _next_url(query: MatchFilter, cursor: int | None) -> str | None:
 
 
 def _choices(console: Console) -> dict[str, Any]:
-    from watcher.topic.definition import load_topic
-
-    topic = load_topic(console.config.topic_file)
-    return {
-        "aspects": [a.name for a in topic.aspects],
-        "feeds": [(f["id"], f["name"]) for f in console.store.feed_status()],
-        "topic": topic.topic.name,
-    }
+    name, aspects = console.topic()
+    return {"aspects": aspects, "feeds": feed_names(console.store.db), "topic": name}
 
 
 def _feed_urls(request: Request) -> tuple[str, str]:
@@ -97,7 +91,7 @@ async def matches_atom(request: Request) -> Response:
     console = _console(request)
     rows, _ = find_matches(console.store, _filter(request, FEED_ITEMS))
     self_url, home = _feed_urls(request)
-    title = f"watcher: {_choices(console)['topic']}"
+    title = f"watcher: {console.topic()[0]}"
     body = syndication.atom(rows, title, self_url, home, console.clock())
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
@@ -106,7 +100,7 @@ async def matches_json(request: Request) -> Response:
     console = _console(request)
     rows, _ = find_matches(console.store, _filter(request, FEED_ITEMS))
     self_url, home = _feed_urls(request)
-    title = f"watcher: {_choices(console)['topic']}"
+    title = f"watcher: {console.topic()[0]}"
     body = syndication.json_feed(rows, title, self_url, home)
     return Response(body, media_type="application/feed+json; charset=utf-8")
 
