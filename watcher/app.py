@@ -97,6 +97,7 @@ def poll_once(
             await runtime.deliverer.deliver_due()
             return reports
 
+    check_channels(config)  # a channel that can never work is one line now, not retries later
     with DaemonLock(config.database), open_store(config) as store:
         reports = asyncio.run(run(store))
         store.index_for_search()  # so that read-only commands find what this pass stored
@@ -153,5 +154,6 @@ def run_daemon(config: Config, stop: asyncio.Event | None = None) -> None:
             daemon.add_tick("heartbeat", config.polling.tick, heartbeat)
             await daemon.run(stop or asyncio.Event())
 
+    check_channels(config)
     with DaemonLock(config.database), open_store(config) as store:
         asyncio.run(run(store))

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import re
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
@@ -93,15 +94,31 @@ def render(note: Note, target: AppriseSettings, templates: Templates) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
+def load_apprise() -> Any:
+    """The apprise module, imported on first use (it is large), without the warning that its
+    plug-ins' lazy import of imghdr raises on Python 3.11."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import imghdr  # noqa: F401  (loaded once here, so Apprise's later import is silent)
+
+        import apprise
+    return apprise
+
+
 def check(target: AppriseSettings) -> None:
     """Every URL must be one Apprise can parse; the error names the variable, never the URL."""
-    import apprise
-
+    apprise = load_apprise()
     urls = service_urls(target)
     if not urls:
         raise ConfigError(f"environment variable {target.urls_env} holds no Apprise URL")
+    quiet = logging.getLogger("apprise")
     for number, url in enumerate(urls, 1):
-        if apprise.Apprise.instantiate(url) is None:
+        quiet.disabled = True  # it would log the URL it cannot parse; our error says enough
+        try:
+            parsed = apprise.Apprise.instantiate(url)
+        finally:
+            quiet.disabled = False
+        if parsed is None:
             scheme = url.split("://", 1)[0] if "://" in url else "(no scheme)"
             raise ConfigError(
                 f"Apprise URL {number} in {target.urls_env} ({scheme}://…) cannot be parsed; "
@@ -121,8 +138,7 @@ class AppriseSender:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _send(self, item: OutboxItem, target: AppriseSettings) -> str:
-        import apprise
-
+        apprise = load_apprise()
         where = f"apprise {item.subscriber}"
         try:
             urls = service_urls(target)
@@ -133,7 +149,7 @@ class AppriseSender:
         for url in urls:
             if not notifier.add(url):
                 raise DeliveryError(where, "a URL cannot be parsed", retryable=False)
-        with apprise.LogCapture(level=logging.WARNING) as captured:  # type: ignore[no-untyped-call]
+        with apprise.LogCapture(level=logging.WARNING) as captured:
             done = notifier.notify(
                 body=message["body"],
                 title=message["title"],
