@@ -68,7 +68,9 @@ def text(note: Note) -> str:
         lines += ["Why this matched:"] + [f"- {reason}" for reason in note.reasons]
         lines += _judge(note.judge_links)
     elif isinstance(note, DigestNote):
-        lines.append(f"{len(note.stories)} since {date(note.since, note.zone)}")
+        count = len(note.stories)
+        noun = "story" if count == 1 else "stories"
+        lines.append(f"{count} {noun} since {date(note.since, note.zone)}")
         for number, story in enumerate(note.stories, 1):
             lead = story.lead
             lines += [
