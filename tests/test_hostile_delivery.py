@@ -174,13 +174,17 @@ def test_a_server_echoing_the_password_never_stores_or_shows_it(make_config, mon
 def test_a_hung_receiver_delays_only_its_own_messages(mail, make_config):
     hung = WebhookReceiver(delay=30)
     try:
-        body = mail_body(mail) + webhook_sub(hung, name="stuck") + '[delivery]\ndeadline = "1s"\n'
+        body = (
+            mail_body(mail)
+            + webhook_sub(hung, name="stuck")
+            + '[delivery]\ndeadline = "1s"\nper_subscriber = 3\n'
+        )
         config = make_config([], body=body)
         stuck = [enqueue_notice(config, name="stuck", text=str(i)) for i in range(6)]
         mailed = [enqueue_notice(config, name="analyst", text=str(i)) for i in range(3)]
         started = time.monotonic()
         assert deliver_all(config, Clock()) == 3
-        assert time.monotonic() - started < 15  # one deadline per lane slot, not 6 × 30 s
+        assert time.monotonic() - started < 15  # two deadlines (3 at a time), not 6 × 30 s
         assert sorted(m["Message-ID"] for _, m in mail.messages) == sorted(
             f"<{i}@watcher>" for i in mailed
         )

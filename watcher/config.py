@@ -294,7 +294,7 @@ class DeliveryConfig(Section):
         None, description="Folder of Jinja2 templates that override the built-in ones."
     )
     per_subscriber: int = Field(
-        4, ge=1, le=64, description="Messages sent at the same time to one subscriber."
+        1, ge=1, le=64, description="Messages sent at once to one subscriber (1 keeps order)."
     )
     deadline: Duration = Field(
         30.0, description="Total time allowed for one delivery attempt, reply included."
