@@ -47,10 +47,11 @@ def received_ids(
 
 
 def start(config: Path) -> subprocess.Popen[bytes]:
+    log = (config.parent / "daemon.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "watcher", "--config", str(config), "run"],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         env={**os.environ, "WATCHER_KILL_SECRET": SECRET, "WATCHER_KILL_APPRISE": APPRISE_URL},
     )
 
@@ -88,7 +89,13 @@ def main() -> None:
             feeds.set("/f", body=rss20(items))
             receiver.fail_with = [503] if rng.random() < 0.2 else []
             daemon = start(config)
-            time.sleep(rng.uniform(1.0, 6.0))
+            up_until = time.monotonic() + 60  # kill once it is working, however slow the start
+            log = config.parent / "daemon.log"
+            while (
+                time.monotonic() < up_until and log.read_bytes().count(b"daemon started") <= cycle
+            ):
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.2, 5.0))
             daemon.send_signal(signal.SIGKILL)
             daemon.wait()
             # make the feed due again so the next run polls at once
