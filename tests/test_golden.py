@@ -33,6 +33,7 @@ from watcher.notify.render import (
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 NOW = datetime(2025, 1, 17, 12, 30, tzinfo=UTC)
+ZONE = "Asia/Tehran"  # every time in a message is shown in the subscriber's zone
 TEMPLATES = Templates(environment(), "watcher@example.org")
 TARGETS = {
     "email": {"type": "email", "to": "reader@example.org"},
@@ -85,7 +86,9 @@ VERDICT = Verdict(
 
 def notes() -> dict[str, Note]:
     lead = article(7, "Russia & Iran sign <strategic> partnership treaty", "Wire")
-    alert = alert_note("Russia–Iran treaty", "reader", lead, VERDICT, 3, NOW, judge_links=LINKS)
+    alert = alert_note(
+        "Russia–Iran treaty", "reader", lead, VERDICT, 3, NOW, judge_links=LINKS, zone=ZONE
+    )
     items = [
         DigestItem(lead, 3, 0.87, ("signing",)),
         DigestItem(article(8, "Treaty signed in Moscow", "Paper"), 3, 0.71, ("security",)),
@@ -93,7 +96,9 @@ def notes() -> dict[str, Note]:
     ]
     stories = group_digest(items)
     stories = (replace(stories[0], judge_links=LINKS), *stories[1:])
-    digest = digest_note("Russia–Iran treaty", "reader", stories, NOW.replace(hour=8), NOW)
+    digest = digest_note(
+        "Russia–Iran treaty", "reader", stories, NOW.replace(hour=8), NOW, zone=ZONE
+    )
     notice = notice_note(
         "Russia–Iran treaty",
         "reader",
@@ -101,6 +106,7 @@ def notes() -> dict[str, Note]:
         "Feed failing: Wire",
         "Wire (https://wire.example.org/rss) has failed since 2025-01-17 06:00 UTC: HTTP 503.",
         NOW,
+        zone=ZONE,
     )
     fixed = "msg_" + "0" * 31
     return {
