@@ -52,6 +52,7 @@ def decide(
             last_modified=result.headers.get("last-modified"),
             save_validators=reply.save_validators,
             title=parsed.title if parsed else None,
+            skipped=parsed.skipped if parsed else None,
         )
     if reply.outcome is Outcome.GONE:
         return FeedUpdate(

@@ -98,6 +98,7 @@ class ParsedFeed:
     warning: str | None = None
     error: str | None = None
     format: str = ""
+    skipped: tuple[str, ...] = ()  # why each unreadable entry was left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ class FeedUpdate:
     save_validators: bool = False
     title: str | None = None
     gone_reason: str | None = None
+    skipped: tuple[str, ...] | None = None  # None: no document was read, keep the last count
 
 
 @dataclass(frozen=True, slots=True)

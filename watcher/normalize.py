@@ -59,16 +59,28 @@ _BLOCK_TAGS = re.compile(
 )
 _FUTURE_SLACK = timedelta(days=1)
 
+# Field limits, in characters (README, "Limits"): what one entry may store, and so send.
+MAX_TITLE = 500
+MAX_AUTHOR = 200
+MAX_TEXT = 100_000
+MAX_URL = 2048
+# C0 controls other than tab, LF and CR: XML forbids them and mail headers must not carry them.
+_CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 0x7F], None)
+
 
 def canonical_url(link: str | None, base: str | None = None) -> str | None:
     """Absolute, lower-cased scheme and host, no fragment, no tracking parameters."""
     if not link:
         return None
     link = link.strip()
-    if base:
-        link = urljoin(base, link)
-    parts = urlsplit(link)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        if base:
+            link = urljoin(base, link)
+        parts = urlsplit(link)
+        port = parts.port
+    except ValueError:  # "[oops/x", port 99999: not a link anyone can follow
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(link) > MAX_URL:
         return None
     target = _WRAPPERS.get((parts.hostname.lower(), parts.path))
     if target:
@@ -77,7 +89,7 @@ def canonical_url(link: str | None, base: str | None = None) -> str | None:
             return canonical_url(inner)
     host = parts.hostname.lower()
     default_port = {"http": 80, "https": 443}[parts.scheme]
-    netloc = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
     query = urlencode(
         sorted(
             (key, value)
@@ -94,12 +106,27 @@ def html_to_text(markup: str | None) -> str:
     """Visible text of an HTML fragment: no tags, no scripts, entities decoded, spaces tidied."""
     if not markup:
         return ""
+    markup = scrub(markup)
     if "<" in markup or "&" in markup:
         spaced = _BLOCK_TAGS.sub("\n<", markup)
         markup = html.unescape(nh3.clean(spaced, tags=set(), attributes={}))
     markup = unicodedata.normalize("NFC", markup)
     lines = (" ".join(line.split()) for line in markup.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def scrub(text: str) -> str:
+    """Text that can be encoded, stored and sent: surrogate pairs joined, lone surrogates
+    replaced by U+FFFD, control characters (NUL included) removed."""
+    if text.isascii():
+        return text.translate(_CONTROLS)
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return joined.translate(_CONTROLS)
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters; a cut text ends with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def one_line(text: str) -> str:
@@ -111,7 +138,10 @@ def to_utc(value: datetime | None, first_seen: datetime) -> datetime:
     """A publication date in UTC; missing, naive-garbage or far-future dates become first seen."""
     if value is None:
         return first_seen
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: before or after time itself
+        return first_seen
     if value > first_seen + _FUTURE_SLACK or value.year < 1990:
         return first_seen
     return value

@@ -209,6 +209,13 @@ class Pipeline:
             )
             if parsed is not None and parsed.warning:
                 log.info("feed=%s recovered from: %s", feed.name, parsed.warning)
+            if parsed is not None and parsed.skipped:
+                log.info(
+                    "feed=%s skipped %d unreadable entries, first: %s",
+                    feed.name,
+                    len(parsed.skipped),
+                    parsed.skipped[0],
+                )
         else:
             log.warning(
                 "feed=%s url=%s outcome=%s: %s", feed.name, feed.url, outcome.value, message

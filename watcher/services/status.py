@@ -55,10 +55,20 @@ def _health(row: dict[str, Any]) -> FeedHealth:
         last_polled_at=_when(row["last_polled_at"]),
         next_poll_at=None if stopped else _when(row["next_poll_at"]),
         error_count=row["error_count"],
-        last_error=row["last_error"] or row["gone_reason"] or row["disabled_reason"],
+        last_error=(
+            row["last_error"] or row["gone_reason"] or row["disabled_reason"] or _skipped(row)
+        ),
         http_status=row["last_http_status"],
         articles=row["articles"],
     )
+
+
+def _skipped(row: dict[str, Any]) -> str | None:
+    """Entries of the last document that could not be read (the others were stored)."""
+    count = row["skipped_entries"]
+    if not count:
+        return None
+    return f"{count} {'entry' if count == 1 else 'entries'} skipped: {row['skip_reason']}"
 
 
 def status(store: Store) -> StatusReport:

@@ -105,6 +105,9 @@ def apply_update(db: sqlite_utils.Database, feed_id: int, update: FeedUpdate) ->
         values["title"] = update.title
     if update.gone_reason is not None:
         values["gone_reason"] = update.gone_reason
+    if update.skipped is not None:
+        values["skipped_entries"] = len(update.skipped)
+        values["skip_reason"] = update.skipped[0] if update.skipped else None
     assignments = ", ".join(f"{column} = ?" for column in values)
     db.execute(f"UPDATE feeds SET {assignments} WHERE id = ?", [*values.values(), feed_id])
 
@@ -148,7 +151,7 @@ def status_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             SELECT f.id, f.name, f.url, f.source_url, f.last_status, f.last_http_status,
                    f.last_success_at, f.last_polled_at, f.last_error, f.error_count,
                    f.failing_since, f.next_poll_at, f.gone_reason, f.disabled_reason,
-                   f.last_new_at, f.interval,
+                   f.last_new_at, f.interval, f.skipped_entries, f.skip_reason,
                    (SELECT COUNT(*) FROM articles a WHERE a.feed_id = f.id) AS articles
             FROM feeds f ORDER BY f.name, f.id
             """

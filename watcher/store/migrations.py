@@ -218,6 +218,14 @@ def m006_feeds_remember_their_last_document(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m007_feeds_count_skipped_entries(db: sqlite_utils.Database) -> None:
+    """How many entries of each feed's last document could not be read, and why the first
+    could not: one bad entry is skipped, not its feed, and `status` says so."""
+    db.execute("ALTER TABLE feeds ADD COLUMN skipped_entries INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE feeds ADD COLUMN skip_reason TEXT")
+
+
+@migrations()
 def m010_console_indexes(db: sqlite_utils.Database) -> None:
     """The web console lists matches newest first with keyset pages (relevant ones by default),
     groups them by story, and /metrics reads the last hour of the fetch log. The daemon's
