@@ -86,3 +86,14 @@ JSON_ENTRIES = {
     "year-one date with an offset": _json_item(date_published="0001-01-01T00:00:00+14:00"),
     "title a number": _json_item(title=7),
 }
+
+
+def heavy(entries: int = 20_000) -> bytes:
+    """A large, valid feed: seconds of CPU and a few hundred MB to read (~400 bytes an entry)."""
+    items = "".join(
+        f"<item><title>Entry {i} about nothing much</title><link>https://e.org/{i}</link>"
+        f"<description>&lt;p&gt;Paragraph {i} of a long and dull text.&lt;/p&gt;</description>"
+        "</item>"
+        for i in range(entries)
+    )
+    return rss_with(items)

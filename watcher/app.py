@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from watcher.ceilings import Limits
 from watcher.config import Config
 from watcher.deliver.base import Sender
 from watcher.deliver.registry import CHANNELS
@@ -31,6 +32,10 @@ log = logging.getLogger("watcher.daemon")
 
 HEALTH_TICK = 60.0
 DIGEST_TICK = 30.0
+
+
+def worker_limits(config: Config) -> Limits:
+    return Limits(memory=config.polling.worker_memory, cpu=config.polling.worker_cpu)
 
 
 @dataclass
@@ -58,7 +63,9 @@ async def open_runtime(
     config: Config, store: Store, workers: Workers | None = None
 ) -> AsyncIterator[Runtime]:
     own = workers is None
-    pool = workers or Workers(current_model(config, store), config.polling.parse_workers)
+    pool = workers or Workers(
+        current_model(config, store), config.polling.parse_workers, worker_limits(config)
+    )
     try:
         async with Fetcher(config.polling) as fetcher, open_channels(config) as channels:
             deliverer = Deliverer(config, store, channels, utcnow)

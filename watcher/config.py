@@ -152,6 +152,14 @@ class PollingConfig(Section):
         (),
         description="Non-public networks (CIDR) a public feed's redirects may reach; default none.",
     )
+    worker_memory: Size = Field(
+        512 * 2**20,
+        ge=128 * 2**20,
+        description="Memory ceiling of each parse worker; a document needing more fails alone.",
+    )
+    worker_cpu: Duration = Field(
+        30.0, le=3600.0, description="CPU time allowed to read and judge one document."
+    )
 
 
 class FeedConfig(Section):

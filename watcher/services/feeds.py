@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -53,9 +54,10 @@ async def check_feed(
     config: Config, url: str, model: RelevanceModel, now: datetime, limit: int = 20
 ) -> FeedCheck:
     """Fetch `url` once with the configured limits and judge each entry as the daemon would."""
+    from watcher.ceilings import Limits
     from watcher.decide import after_parse, read_fetch
     from watcher.fetch import Fetcher
-    from watcher.parse import parse_feed
+    from watcher.workers import parse_isolated
 
     try:
         url = check_http_url(url)
@@ -66,7 +68,10 @@ async def check_feed(
     reply = read_fetch(result, now)
     parsed = None
     if reply.outcome is Outcome.NEW_CONTENT:
-        parsed = parse_feed(result.body, result.headers, result.final_url, url, now)
+        limits = Limits(memory=config.polling.worker_memory, cpu=config.polling.worker_cpu)
+        parsed = await asyncio.to_thread(
+            parse_isolated, result.body, result.headers, result.final_url, url, now, limits
+        )
         reply = after_parse(reply, parsed)
     entries = parsed.entries if parsed is not None and not parsed.error else ()
     checked = []
