@@ -97,3 +97,54 @@ def heavy(entries: int = 20_000) -> bytes:
         for i in range(entries)
     )
     return rss_with(items)
+
+
+# Fragments that broke real parsers: each mutation splices some of them into a real document.
+POISON = [
+    b"&#xD83D;",
+    b"&#xDE00;",
+    b"&#x110000;",
+    b"&#0;",
+    b"&#99999999999999999999;",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xed\xa0\x80",
+    b"<![CDATA[",
+    b"]]>",
+    b"<!ENTITY x 'y'>",
+    b"&x;",
+    b"<item>",
+    b"</item>",
+    b"<link>http://[oops/x</link>",
+    b"<link>http://e.org:99999/</link>",
+    b"<pubDate>Mon, 01 Jan 0001 00:00:00 +1400</pubDate>",
+    b"<title>",
+    b'"\\ud800"',
+    b"[[[[[[[[",
+    b'"language": 7,',
+    b'"authors": {},',
+    b'"content_html": [1],',
+    b"9" * 5000,
+    b"<",
+    b">",
+    b"&",
+    b'"',
+]
+
+
+def mutate(document: bytes, rng: Any) -> bytes:
+    """A few random edits: poison spliced in, bytes flipped, spans dropped or repeated."""
+    data = bytearray(document)
+    for _ in range(rng.randint(1, 4)):
+        at = rng.randrange(len(data) + 1)
+        kind = rng.randrange(4)
+        if kind == 0:
+            data[at:at] = rng.choice(POISON)
+        elif kind == 1 and data:
+            data[min(at, len(data) - 1)] = rng.randrange(256)
+        elif kind == 2:
+            del data[at : at + rng.randint(1, 200)]
+        else:
+            span = bytes(data[at : at + rng.randint(1, 200)])
+            data[at:at] = span * rng.randint(1, 3)
+    return bytes(data)

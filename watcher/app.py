@@ -108,7 +108,7 @@ def poll_once(
     with DaemonLock(config.database), open_store(config) as store:
         reports = asyncio.run(run(store))
         store.index_for_search()  # so that read-only commands find what this pass stored
-        store.prune(utcnow())
+        store.prune(utcnow(), config.storage.fetch_log_retention)
         return reports
 
 

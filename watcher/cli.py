@@ -406,6 +406,8 @@ def status(ctx: Context, as_json: bool) -> None:
         f"articles: {report.articles}; outbox: {report.queue_depth} queued, "
         f"{report.dead_letters} dead, {report.sent} sent"
     )
+    if report.database:
+        say(f"database: {report.database}")
 
 
 @cli.command()

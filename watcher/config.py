@@ -128,6 +128,9 @@ class StorageConfig(Section):
         Path("../data/watcher.db"),
         description="SQLite database file; relative paths are relative to the config file.",
     )
+    fetch_log_retention: Duration = Field(
+        30 * 86400.0, description="How long the daemon keeps each poll's fetch log row."
+    )
 
 
 class PollingConfig(Section):

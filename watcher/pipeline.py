@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
+from watcher.errors import StoreWriteError
 from watcher.fetch import Fetcher
 from watcher.models import (
     Article,
@@ -99,9 +100,20 @@ class Pipeline:
                 return await self._poll_feed(feed)
         except asyncio.CancelledError:
             raise
+        except StoreWriteError as exc:
+            return self._write_refused(feed, exc)
         except Exception as exc:
             log.exception("internal error while polling feed=%s url=%s", feed.name, feed.url)
             return self._record_crash(feed, exc)
+
+    def _write_refused(self, feed: Feed, exc: StoreWriteError) -> PollReport:
+        """Nothing of this poll was saved, the feed's validators included: the next poll
+        fetches the same document again, so nothing is lost. One log line a minute."""
+        now = self.clock()
+        if self.store.write_failed(str(exc), now):
+            log.error("%s; polling is paused until it can be written again", exc)
+        message = f"not saved: {exc}"
+        return PollReport(feed.id, feed.name, feed.url, Outcome.ERROR, message=message)
 
     async def _poll_feed(self, feed: Feed) -> PollReport:
         result = await self.fetcher.fetch(
@@ -140,6 +152,8 @@ class Pipeline:
             enqueued = self.notifier.route_verdicts(
                 [(article, verdict) for article, verdict in stored if verdict is not None], now
             )
+        if self.store.write_succeeded():
+            log.warning("the database takes writes again; polling resumes")
         if enqueued:
             self.notifier.on_enqueued()
         await self.classify([article for article, verdict in stored if verdict is None])

@@ -16,12 +16,14 @@ from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from watcher.errors import StoreWriteError
 from watcher.models import Outcome, PollReport
 from watcher.pipeline import Pipeline
 
 log = logging.getLogger("watcher.daemon")
 
 Tick = Callable[[], Awaitable[object]]
+PRUNE_TICK = 3600.0
 
 
 class Daemon:
@@ -36,19 +38,46 @@ class Daemon:
         self.extra_ticks.append((name, seconds, tick))
 
     async def poll_due(self) -> None:
-        """Start every due feed that is not already being polled; do not wait for them."""
+        """Start every due feed that is not already being polled; do not wait for them.
+
+        While the database refuses writes, due times cannot be saved: polling pauses, and
+        after each wait one feed alone probes whether writes work again.
+        """
         store = self.pipeline.store
         self._log_summary()
-        if self.pipeline.refresh_model():
-            await self.pipeline.classify_backlog()
-        self.pipeline.index_for_search()  # what the polls of the last tick stored
+        now = self.pipeline.clock()
+        if not store.writes.may_write(now):
+            return
+        probing = store.writes.paused
+        if not probing:
+            if self.pipeline.refresh_model():
+                await self.pipeline.classify_backlog()
+            try:
+                self.pipeline.index_for_search()  # what the polls of the last tick stored
+            except StoreWriteError as exc:
+                if store.write_failed(str(exc), now):
+                    log.error("%s; polling is paused until it can be written again", exc)
+                return
         horizon = self.pipeline.config.polling.max_backoff * 2
-        for feed in store.due_feeds(self.pipeline.clock(), horizon):
+        for feed in store.due_feeds(now, horizon):
             if feed.id in self._inflight:
                 continue
             task = asyncio.create_task(self.pipeline.poll_feed(feed), name=f"poll-{feed.id}")
             self._inflight[feed.id] = task
             task.add_done_callback(functools.partial(self._forget, feed.id))
+            if probing:
+                break
+
+    async def prune(self) -> None:
+        """Old fetch log rows go ([storage] fetch_log_retention); not while writes fail."""
+        store = self.pipeline.store
+        if store.writes.paused:
+            return
+        pruned = store.prune(
+            self.pipeline.clock(), self.pipeline.config.storage.fetch_log_retention
+        )
+        if pruned:
+            log.info("pruned %d fetch log rows", pruned)
 
     def _forget(self, feed_id: int, task: asyncio.Task[PollReport]) -> None:
         self._inflight.pop(feed_id, None)
@@ -81,7 +110,10 @@ class Daemon:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         scheduler = AsyncIOScheduler(timezone=UTC, event_loop=loop)
-        jobs: list[tuple[str, float, Tick]] = [("poll", self.poll_tick, self.poll_due)]
+        jobs: list[tuple[str, float, Tick]] = [
+            ("poll", self.poll_tick, self.poll_due),
+            ("prune", PRUNE_TICK, self.prune),
+        ]
         jobs += self.extra_ticks
         now = self.pipeline.clock()
         for name, seconds, tick in jobs:

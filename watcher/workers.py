@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -70,6 +71,12 @@ def _start_worker(model: RelevanceModel | None, owner: int, limits: Limits) -> N
     enter_worker(owner, limits)
     if model is not None:
         detect("load the language model now, not with the first article")
+
+
+def _arrive() -> int:
+    """A worker's pid, held a moment so that one worker cannot answer for all of them."""
+    time.sleep(0.05)
+    return os.getpid()
 
 
 def _budget() -> AbstractContextManager[None]:
@@ -204,9 +211,15 @@ class Workers:
         )
 
     def warm_up(self) -> None:
-        """Start every worker now, so the first article found does not wait for one."""
-        for future in [self._pool.schedule(os.getpid) for _ in range(self.count * 2)]:
-            future.result()
+        """Start every worker now, so the first article found does not wait for one (and a
+        pool stopped at once does not stop a worker still starting)."""
+        seen: set[int] = set()
+        for _ in range(100):
+            seen.update(
+                f.result() for f in [self._pool.schedule(_arrive) for _ in range(self.count)]
+            )
+            if len(seen) >= self.count:
+                return
 
     def replace_model(self, model: RelevanceModel) -> None:
         old, self._pool, self.model = self._pool, self._start(model), model

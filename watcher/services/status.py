@@ -35,6 +35,7 @@ class StatusReport:
     queue_depth: int
     dead_letters: int
     sent: int
+    database: str | None = None  # set while the daemon cannot write to it (polling paused)
 
 
 def _when(value: str | None) -> datetime | None:
@@ -80,4 +81,13 @@ def status(store: Store) -> StatusReport:
         queue_depth=queue["queue_depth"],
         dead_letters=queue["dead_letters"],
         sent=queue["sent"],
+        database=_refused(store),
     )
+
+
+def _refused(store: Store) -> str | None:
+    refused = store.write_failure()
+    if refused is None:
+        return None
+    since = refused["since"][:19].replace("T", " ")
+    return f"cannot be written since {since} UTC ({refused['error']}); polling paused"

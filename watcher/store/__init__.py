@@ -29,6 +29,7 @@ from watcher.models import (
 )
 from watcher.store import (
     articles,
+    db,
     digests,
     feeds,
     health,
@@ -37,7 +38,8 @@ from watcher.store import (
     subscribers,
     verdicts,
 )
-from watcher.store.db import DaemonLock, open_database
+from watcher.store.db import DaemonLock, open_database, unwritable_as_store_error
+from watcher.writepause import WritePause
 
 __all__ = ["DaemonLock", "Store"]
 
@@ -54,13 +56,40 @@ def _refused() -> Iterator[None]:
 
 
 class Store:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
         self.db = db
+        self.path = path
         self._depth = 0  # how many transaction() blocks are open
+        self.writes = WritePause()  # whether polls can save their results (see scheduler)
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
-        return cls(open_database(path, readonly=readonly))
+        return cls(open_database(path, readonly=readonly), path)
+
+    # refused writes ------------------------------------------------------------
+    def write_failed(self, error: str, now: datetime) -> bool:
+        """Record a refused write; True when it deserves a log line (one a minute)."""
+        first = not self.writes.paused
+        loud = self.writes.failed(error, now)
+        if first and self.path is not None:
+            db.save_write_failure(self.path, now, error)
+        return loud
+
+    def write_succeeded(self) -> bool:
+        """Record a write the database took; True when that ends a pause."""
+        ended = self.writes.succeeded()
+        if ended and self.path is not None:
+            db.clear_write_failure(self.path)
+        return ended
+
+    def write_failure(self) -> dict[str, str] | None:
+        """The running daemon's refused-writes state, for `status` and the web console."""
+        if self.writes.failing_since is not None:
+            return {
+                "since": str(db.iso(self.writes.failing_since)),
+                "error": self.writes.error or "",
+            }
+        return db.read_write_failure(self.path) if self.path is not None else None
 
     def close(self) -> None:
         self.db.close()
@@ -76,7 +105,8 @@ class Store:
         if self._depth:
             yield
             return
-        with self.db.atomic():
+        # The commit is where a full disk shows: it must name itself as a refused write too.
+        with unwritable_as_store_error(), self.db.atomic():
             self._depth += 1
             try:
                 yield
@@ -108,7 +138,7 @@ class Store:
         """Save the feed's new state, the log row and the new articles (with the verdicts
         given, aligned with `entries`) in one transaction; remember `seen` if given.
         Returns the new articles."""
-        with self.transaction():
+        with unwritable_as_store_error(), self.transaction():
             stored = articles.insert_new(self.db, feed, entries, judged, now)
             feeds.apply_update(self.db, feed.id, update)
             if seen is not None:
@@ -118,9 +148,10 @@ class Store:
             feeds.log_fetch(self.db, feed.id, log, len(stored))
         return stored
 
-    def prune(self, now: datetime) -> None:
-        with self.transaction():
-            feeds.prune_fetch_log(self.db, now - timedelta(days=FETCH_LOG_DAYS))
+    def prune(self, now: datetime, keep: float = FETCH_LOG_DAYS * 86400.0) -> int:
+        """Forget fetch log rows older than `keep` seconds; returns how many went."""
+        with unwritable_as_store_error(), self.transaction():
+            return feeds.prune_fetch_log(self.db, now - timedelta(seconds=keep))
 
     def feed_status(self) -> list[dict[str, Any]]:
         return feeds.status_rows(self.db)
@@ -131,7 +162,7 @@ class Store:
 
     def index_for_search(self) -> int:
         """Index the articles stored since the last call (see m005); returns how many."""
-        with self.transaction():
+        with unwritable_as_store_error(), self.transaction():
             return articles.index_pending(self.db)
 
     def search_articles(
@@ -153,7 +184,7 @@ class Store:
 
     # verdicts and feedback ---------------------------------------------------
     def save_verdicts(self, results: Sequence[tuple[int, Verdict]], now: datetime) -> None:
-        with self.transaction():
+        with unwritable_as_store_error(), self.transaction():
             verdicts.save(self.db, results, now)
 
     def unclassified(self, limit: int = 500) -> list[Article]:

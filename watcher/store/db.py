@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 import sqlite_utils
 
-from watcher.errors import ConfigError, StoreLockedError
+from watcher.errors import ConfigError, StoreLockedError, StoreWriteError
 from watcher.store.migrations import migrations
 
 
@@ -100,38 +102,87 @@ def check_database_path(path: Path, *, writable: bool) -> None:
         )
 
 
+# Primary result codes meaning "this database cannot take writes now", whatever the data:
+# SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN. Any other error (a
+# constraint, a bug) is about one write and must not pause all polling.
+_UNWRITABLE = frozenset({8, 10, 13, 14})
+
+
+@contextmanager
+def unwritable_as_store_error() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _UNWRITABLE:
+            raise StoreWriteError(f"the database cannot be written: {exc}") from exc
+        raise
+
+
+def write_failure_note(database: Path) -> Path:
+    """Where the daemon says, for `status` and the web console, that writes are refused."""
+    return database.with_name(database.name + ".unwritable.json")
+
+
+def save_write_failure(database: Path, since: datetime, error: str) -> None:
+    """Best effort: a full disk may refuse this small file too; a read-only database does not."""
+    note = write_failure_note(database)
+    with suppress(OSError):
+        note.write_text(
+            json.dumps({"since": iso(since), "error": error, "pid": os.getpid()}),
+            encoding="utf-8",
+        )
+
+
+def clear_write_failure(database: Path) -> None:
+    write_failure_note(database).unlink(missing_ok=True)
+
+
+def read_write_failure(database: Path) -> dict[str, str] | None:
+    """The running daemon's note, if it has one (a note left by a dead daemon is ignored)."""
+    try:
+        note = json.loads(write_failure_note(database).read_text(encoding="utf-8"))
+        os.kill(int(note["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {"since": str(note["since"]), "error": str(note["error"])}
+
+
 class DaemonLock:
-    """An advisory lock beside the database so that two daemons never share it."""
+    """An advisory lock on the database file itself, so that two daemons never share it.
+
+    Held on the file, not on a name beside it: the same database reached through a hard
+    link, a symlink or another relative path is the same inode, and so the same lock (a
+    lock file named after the path let two daemons run on one database through a hard link).
+    flock() locks are separate from the POSIX locks SQLite takes on the same file; the
+    descriptor stays open until the store is closed, since closing any descriptor of the
+    file would drop SQLite's own locks held by this process.
+    """
 
     def __init__(self, database: Path) -> None:
         self.database = database
-        self.path = database.with_name(database.name + ".lock")
-        self._file: IO[str] | None = None
+        self.path = database
+        self._fd: int | None = None
 
     def acquire(self) -> None:
         check_database_path(self.database, writable=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        # Read-only is enough for flock, and works on a file whose write bit is gone.
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            handle.close()
+            os.close(fd)
             raise StoreLockedError(
-                f"another watcher (pid {holder}) is already using {self.path.with_suffix('')}; "
+                f"another watcher is already using {self.path}; "
                 "stop it first or point [storage] path at another database"
             ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._file = handle
+        self._fd = fd
 
     def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> DaemonLock:
         self.acquire()
