@@ -13,6 +13,7 @@ from watcher.store import DaemonLock, Store
 @pytest.mark.parametrize("link", ["hard link", "symlink", "other spelling"])
 def test_the_lock_holds_across_links_to_the_same_database(tmp_path, link):
     database = tmp_path / "data" / "watcher.db"
+    database.parent.mkdir()
     Store.open(database).close()
     other = tmp_path / "other.db"
     if link == "hard link":

@@ -2,8 +2,9 @@
 
 A hostile document must cost its own feed a clear error, not the host its memory, and the
 worker that read it is replaced, not the pool (see workers.py). The ceilings:
-- memory: RLIMIT_DATA (heap and private mappings; the shared, preloaded model is not counted
-  against it). Past it, allocations fail with MemoryError, which names the feed;
+- memory: RLIMIT_DATA (heap and private mappings, ~200 MB at start with the model loaded), never
+  set below what the worker holds at start plus 64 MB. Past it, allocations fail with
+  MemoryError, which names the feed;
 - CPU time per call: a profiling timer (ITIMER_PROF) armed for each call raises
   CpuCeilingExceeded when it fires. Code stuck in C never sees that exception: the pool's
   wall-clock timeout kills that worker instead.
@@ -22,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 
@@ -37,6 +39,9 @@ class Limits:
         """Wall-clock time after which the owner kills a call: CPU time plus room for a busy
         host (workers run at a lower priority than the event loop)."""
         return self.cpu * 4 + 30
+
+
+HEADROOM = 64 * 2**20  # the least a worker may allocate beyond what it holds when it starts
 
 
 class CpuCeilingExceeded(BaseException):
@@ -56,9 +61,21 @@ def enter_worker(owner: int, limits: Limits) -> None:
     threading.Thread(target=_obey_owner_only, args=(owner,), daemon=True).start()
     threading.Thread(target=_exit_when_orphaned, args=(owner,), daemon=True).start()
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    ceiling = limits.memory if hard == resource.RLIM_INFINITY else min(limits.memory, hard)
+    # Never below what the worker holds already plus some room: a ceiling it cannot even
+    # start under would have the pool start it again forever.
+    ceiling = max(limits.memory, data_size() + HEADROOM)
+    if hard != resource.RLIM_INFINITY:
+        ceiling = min(ceiling, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (ceiling, hard))
     signal.signal(signal.SIGPROF, _raise_cpu_ceiling)
+
+
+def data_size() -> int:
+    """What RLIMIT_DATA counts in this process now (VmData), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def _obey_owner_only(owner: int) -> None:
