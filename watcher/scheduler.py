@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 import signal
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC
@@ -24,6 +25,7 @@ log = logging.getLogger("watcher.daemon")
 
 Tick = Callable[[], Awaitable[object]]
 PRUNE_TICK = 3600.0
+REFUSAL_LOG_EVERY = 60.0
 
 
 class Daemon:
@@ -143,9 +145,16 @@ class Daemon:
 def _guarded(name: str, tick: Tick) -> Tick:
     """A failing tick is logged and tried again on the next one; it never stops the daemon."""
 
+    last_refusal = -REFUSAL_LOG_EVERY
+
     async def run() -> None:
+        nonlocal last_refusal
         try:
             await tick()
+        except StoreWriteError as exc:  # a full disk: one line a minute, not a traceback a tick
+            if time.monotonic() - last_refusal >= REFUSAL_LOG_EVERY:
+                last_refusal = time.monotonic()
+                log.error("tick %s: %s; will retry on the next tick", name, exc)
         except Exception:
             log.exception("tick %s failed; will retry on the next tick", name)
 
