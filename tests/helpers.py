@@ -107,3 +107,18 @@ def feed_row(config: Config, source_url: str) -> dict[str, Any]:
 
 def titles(config: Config) -> list[str]:
     return [r["title"] for r in rows(config, "SELECT title FROM articles ORDER BY id")]
+
+
+def status_table(config: Config) -> str:
+    """`watcher status` as a user sees it, from a process of its own."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", "--config", str(config.source), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "250"},
+    ).stdout

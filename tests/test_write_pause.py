@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 from tests import feeds as fx
-from tests.helpers import rows
+from tests.helpers import rows, status_table
 from watcher.app import open_runtime, open_store
 from watcher.models import FetchLogRow
 from watcher.pipeline import utcnow
@@ -47,13 +44,7 @@ def test_polling_pauses_while_the_database_refuses_writes(
                     clock[0] += timedelta(seconds=1)
                     await tick(daemon)
                 assert fetches() == 3
-                shown = subprocess.run(
-                    [sys.executable, "-m", "watcher", "--config", str(config.source), "status"],
-                    capture_output=True,
-                    text=True,
-                    timeout=60,
-                    env={**os.environ, "COLUMNS": "250"},
-                ).stdout
+                shown = status_table(config)
                 assert "cannot be written since" in shown and "polling paused" in shown, shown
                 clock[0] += timedelta(seconds=61)
                 await tick(daemon)
