@@ -64,7 +64,7 @@ def test_title_only_is_classified_sensibly(model):
     ).relevant
     assert not model.classify("Russia and Iran discuss gas supplies via Azerbaijan", "").relevant
     verdict = model.classify("Duma ratifies treaty with Iran", "")
-    assert any("title" in note for note in verdict.explanation["notes"])
+    assert any("headline alone" in note for note in verdict.explanation["notes"])
 
 
 def test_explanation_names_entities_seed_and_what_pushed_down(model):
@@ -73,7 +73,11 @@ def test_explanation_names_entities_seed_and_what_pushed_down(model):
         "Presidents Putin and Pezeshkian signed the 20-year treaty in Moscow. It covers energy and transport.",
     )
     assert good.explanation["entities"]["Russia"] and good.explanation["entities"]["Iran"]
-    assert good.explanation["nearest_seed"].endswith(".txt")
+    seed_titles = {
+        p.read_text(encoding="utf-8").strip().partition("\n")[0].strip()
+        for p in (REPO / "seeds").glob("*.txt")
+    }
+    assert good.explanation["nearest_seed"] in seed_titles
     assert "energy" in good.aspects and "transport" in good.aspects
     nk = model.classify(
         "Russia and North Korea sign strategic partnership treaty",

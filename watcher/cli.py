@@ -494,27 +494,38 @@ def _print_verdict(verdict: Any, title: str) -> None:
         say(f"  aspects: {', '.join(verdict.aspects)}")
     for name, terms in exp["entities"].items():
         say(f"  {name}: {', '.join(terms)}")
-    for key in ("instrument", "anchors", "events"):
-        if exp[key]:
+    for key in ("instrument", "anchors", "qualifiers", "attributes", "events"):
+        if exp.get(key):
             say(f"  {key}: {', '.join(exp[key])}")
     say(f"  nearest seed: {exp['nearest_seed']} (similarity {exp['seed_similarity']})")
+    for reason in exp.get("pushed_up_by", []):
+        say(f"  pushed up by: {reason}")
     for reason in exp["pushed_down_by"]:
         say(f"  pushed down by: {reason}")
     for note in exp["notes"]:
         say(f"  note: {note}")
 
 
+def _read_text(source: Any) -> str:
+    """The whole input as text; input that is not UTF-8 is a usage error naming the line."""
+    data: bytes = source.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{source.name}:{line}: not UTF-8 (bad byte at offset {exc.start}); save it as UTF-8"
+        ) from exc
+
+
 @cli.command()
-@click.argument("source", required=False, type=click.File("r", encoding="utf-8"))
+@click.argument("source", required=False, type=click.File("rb"))
 @click.option("--title", help="The headline (default: the first line of the text).")
 @json_option
 @pass_context
 def classify(ctx: Context, source: Any, title: str | None, as_json: bool) -> None:
     """Judge one article (FILE, or - for stdin) and explain the verdict."""
-    try:
-        text = source.read() if source is not None else ""
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source.name}: not UTF-8 text; save it as UTF-8") from exc
+    text = _read_text(source) if source is not None else ""
     if title is None:
         title, _, text = text.strip().partition("\n")
     if not title and not text.strip():
@@ -589,19 +600,55 @@ def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("article", type=int)
-@click.argument("judgement", type=click.Choice(["relevant", "irrelevant"]))
+@click.argument("article", type=int, required=False)
+@click.argument("judgement", type=click.Choice(["relevant", "irrelevant"]), required=False)
+@click.option("--clear", is_flag=True, help="Take back the judgement on ARTICLE.")
+@click.option("--list", "list_all", is_flag=True, help="List every judgement.")
+@json_option
 @pass_context
-def feedback(ctx: Context, article: int, judgement: str) -> None:
-    """Record that ARTICLE (an id from `watcher articles`) is relevant or irrelevant."""
-    from watcher.services.database import open_store
-    from watcher.services.judging import record_feedback
+def feedback(
+    ctx: Context,
+    article: int | None,
+    judgement: str | None,
+    clear: bool,
+    list_all: bool,
+    as_json: bool,
+) -> None:
+    """Record that ARTICLE (an id from `watcher articles`) is relevant or irrelevant.
 
+    A judgement moves only the verdicts of articles much like the judged one, and by a
+    bounded amount; the explanation of each verdict it moved says so.
+    """
+    from watcher.services.database import open_store
+    from watcher.services.judging import clear_feedback, list_feedback, record_feedback
+
+    if list_all:
+        if article is not None or clear:
+            raise InputError("--list takes no ARTICLE and no --clear")
+        with open_store(ctx.config, sync=False) as store:
+            judgements = list_feedback(store)
+        if as_json:
+            emit_json(judgements)
+        elif not judgements:
+            say("no judgements yet; record one with `watcher feedback ID relevant`")
+        else:
+            print_table(
+                ("article", "judgement", "at", "title"),
+                [(str(j.article), j.judgement, j.at[:16], j.title) for j in judgements],
+            )
+        return
+    if article is None or (judgement is None) != clear:
+        raise InputError("give ARTICLE and relevant|irrelevant, or ARTICLE --clear, or --list")
     with open_store(ctx.config, sync=False) as store:
-        count = record_feedback(store, article, judgement == "relevant", utcnow())
+        if clear:
+            count = clear_feedback(store, article)
+            message = f"cleared: the judgement on article {article} is taken back"
+        else:
+            count = record_feedback(store, article, judgement == "relevant", utcnow())
+            message = f"recorded: article {article} is {judgement}"
     say(
-        f"recorded: article {article} is {judgement} ({count} judgements in all); "
-        "the model learns from it at the next start or poll, or run `watcher rescore`"
+        f"{message} ({count} judgements in all); the model learns from it at the next start "
+        "or poll, or run `watcher rescore`"
     )
 
 

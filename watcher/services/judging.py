@@ -36,6 +36,29 @@ def record_feedback(store: Store, article_id: int, relevant: bool, now: datetime
     return len(store.feedback())
 
 
+def clear_feedback(store: Store, article_id: int) -> int:
+    """Take back a person's judgement of an article; returns how many judgements remain."""
+    if not store.clear_feedback(article_id):
+        raise NotFoundError(f"article {article_id} has no judgement; see `watcher feedback --list`")
+    return len(store.feedback())
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    article: int
+    judgement: str
+    at: str
+    title: str
+
+
+def list_feedback(store: Store) -> list[Judgement]:
+    """Every judgement, oldest first."""
+    return [
+        Judgement(r["id"], "relevant" if r["label"] else "irrelevant", r["at"], r["title"])
+        for r in store.feedback()
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class RescoreResult:
     rescored: int

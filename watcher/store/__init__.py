@@ -197,6 +197,10 @@ class Store:
         with self.transaction():
             verdicts.record_feedback(self.db, article_id, int(relevant), now)
 
+    def clear_feedback(self, article_id: int) -> bool:
+        with self.transaction():
+            return verdicts.clear_feedback(self.db, article_id)
+
     def feedback(self) -> list[dict[str, Any]]:
         return verdicts.feedback(self.db)
 

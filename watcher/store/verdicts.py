@@ -41,6 +41,11 @@ def record_feedback(db: sqlite_utils.Database, article_id: int, label: int, now:
     )
 
 
+def clear_feedback(db: sqlite_utils.Database, article_id: int) -> bool:
+    """Forget the judgement on one article; False when there was none."""
+    return db.execute("DELETE FROM feedback WHERE article_id = ?", [article_id]).rowcount > 0
+
+
 def feedback(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(
         db.query(

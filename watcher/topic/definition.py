@@ -41,10 +41,13 @@ class TopicFile(_Strict):
     parties: tuple[TermGroup, ...] = Field(min_length=1, max_length=4)
     instrument: Instrument
     anchors: Terms = Terms()
+    qualifiers: Terms = Terms()
+    attributes: Terms = Terms()
     events: Terms = Terms()
     aspects: tuple[TermGroup, ...] = ()
     lookalikes: tuple[TermGroup, ...] = ()
     distractors: Terms = Terms()
+    other_kinds: Terms = Terms()
 
     @field_validator("aspects")
     @classmethod

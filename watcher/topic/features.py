@@ -17,6 +17,7 @@ from watcher.topic.text import fold, sentences
 
 MAX_SENTENCES = 40
 LEAD = 3
+OTHER_KIND_STRENGTH = 0.25
 
 FEATURES = (
     "parties",
@@ -28,11 +29,11 @@ FEATURES = (
     "in_title",
     "in_lead",
     "events",
+    "attributes",
+    "other_kind",
     "lookalike",
     "distractors",
     "seed_similarity",
-    "feedback",
-    "title_only",
 )
 
 
@@ -52,8 +53,11 @@ class Matchers:
             "strong": topic.instrument.strong,
             "weak": topic.instrument.weak,
             "anchor": topic.anchors.terms,
+            "qualifier": topic.qualifiers.terms,
+            "attribute": topic.attributes.terms,
             "event": topic.events.terms,
             "distractor": topic.distractors.terms,
+            "other_kind": topic.other_kinds.terms,
         }
         lists |= {f"party:{i}": p.terms for i, p in enumerate(topic.parties)}
         lists |= {f"lookalike:{i}": g.terms for i, g in enumerate(topic.lookalikes)}
@@ -74,14 +78,18 @@ class Evidence:
     parties: dict[str, Counter[str]] = field(default_factory=dict)
     instrument: Counter[str] = field(default_factory=Counter)
     anchors: Counter[str] = field(default_factory=Counter)
+    qualifiers: Counter[str] = field(default_factory=Counter)
+    attributes: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
     lookalikes: dict[str, Counter[str]] = field(default_factory=dict)
     distractors: Counter[str] = field(default_factory=Counter)
+    other_kinds: Counter[str] = field(default_factory=Counter)
     topic_sentences: list[str] = field(default_factory=list)
     folded: list[str] = field(default_factory=list)
     sentence_count: int = 0
     title_only: bool = False
     no_party: bool = False
+    vector: dict[str, float] | None = None  # for similarity to seeds and judged articles
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,12 @@ class Unit:
     strong: list[str]
     weak: list[str]
     anchors: list[str]
+    qualifiers: list[str]
+    attributes: list[str]
     events: list[str]
     lookalikes: tuple[list[str], ...]
     distractors: list[str]
+    other_kinds: list[str]
 
 
 def _unit(text: str, m: Matchers) -> Unit:
@@ -107,23 +118,52 @@ def _unit(text: str, m: Matchers) -> Unit:
         strong=found.get("strong", []),
         weak=found.get("weak", []),
         anchors=found.get("anchor", []),
+        qualifiers=found.get("qualifier", []),
+        attributes=found.get("attribute", []),
         events=found.get("event", []),
         lookalikes=tuple(found.get(f"lookalike:{i}", []) for i in range(len(m.lookalikes))),
         distractors=found.get("distractor", []),
+        other_kinds=found.get("other_kind", []),
     )
 
 
-def _strength(unit: Unit, all_parties_in_doc: bool) -> float:
+def _naming(unit: Unit) -> float:
+    """How surely one sentence names this kind of instrument: 1 when by its name, a strong
+    word, or a weak one ("deal") that a qualifier ("strategic") or a distinctive attribute
+    ("20-year") makes this kind; 0.5 for a weak word or a qualifier alone; 0 for nothing."""
+    if unit.anchors or unit.strong:
+        return 1.0
+    kinds = len(set(unit.qualifiers))
+    if (unit.weak and (kinds or unit.attributes)) or kinds >= 2 or (kinds and unit.attributes):
+        return 1.0
+    return 0.5 if unit.weak or kinds or unit.attributes else 0.0
+
+
+def _strength(unit: Unit, naming: float, all_parties_in_doc: bool) -> float:
     """How strongly one sentence speaks of the instrument between the parties (0 to 1)."""
-    named = bool(unit.anchors or unit.strong)
-    if not (named or unit.weak):
+    if not naming:
         return 0.0
+    if naming < 1.0 and unit.events:
+        naming = 0.75  # "Russia, Iran sign deal": a stage in an instrument's life
     present = sum(1 for p in unit.parties if p)
     if present == len(unit.parties):
-        return 1.0 if named else 0.5
-    if present and named and all_parties_in_doc:
-        return 0.75 if unit.anchors else 0.5
+        return naming
+    if present and naming == 1.0 and not any(unit.lookalikes):
+        # One party with the instrument and another party's name: that other party's
+        # instrument ("Russia's treaty with North Korea").
+        if all_parties_in_doc:
+            return 0.75 if unit.anchors else 0.5
+        if unit.attributes:
+            # A headline cut before the partner ("Duma ratifies 20-year partnership treaty
+            # with...") that still names an attribute only this instrument has.
+            return 0.75
     return 0.0
+
+
+def _other_kind(unit: Unit, naming: float) -> bool:
+    """A deal named only by a weak word, next to words of another kind of deal (gas, wheat,
+    a railway): "Russia and Iran sign gas supply deal"."""
+    return naming < 1.0 and bool(unit.other_kinds or unit.distractors)
 
 
 def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evidence]:
@@ -141,19 +181,32 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
     units = ([head] if head else []) + [_unit(s, m) for s in body]
     counts = [sum(len(u.parties[i]) for u in units) for i in range(len(m.parties))]
     all_parties = all(counts)
-    strengths = [_strength(u, all_parties) for u in units]
+    namings = [_naming(u) for u in units]
+    strengths = [_strength(u, n, all_parties) for u, n in zip(units, namings, strict=True)]
+    others = [
+        bool(s) and _other_kind(u, n) for u, n, s in zip(units, namings, strengths, strict=True)
+    ]
+    # A sentence about another kind of deal speaks of the instrument only faintly.
+    strengths = [
+        min(s, OTHER_KIND_STRENGTH) if o else s for s, o in zip(strengths, others, strict=True)
+    ]
+    other_kind = sum(others) / max(1, sum(1 for s in strengths if s))
     lookalike_hits = 0
-    for unit, strength in zip(units, strengths, strict=True):
+    for unit, strength, other in zip(units, strengths, others, strict=True):
         for i, found in enumerate(unit.parties):
             evidence.parties.setdefault(m.parties[i], Counter()).update(found)
         evidence.instrument.update(unit.strong + unit.weak)
         evidence.anchors.update(unit.anchors)
         evidence.distractors.update(unit.distractors)
+        evidence.qualifiers.update(unit.qualifiers)
+        if other:
+            evidence.other_kinds.update(unit.other_kinds or unit.distractors)
         if strength:
             evidence.events.update(unit.events)
+            evidence.attributes.update(unit.attributes)
             if len(evidence.topic_sentences) < 3:
                 evidence.topic_sentences.append(unit.text[:300])
-        if unit.strong or unit.weak or unit.anchors:
+        if unit.strong or unit.weak or unit.anchors or unit.qualifiers or unit.attributes:
             for j, found in enumerate(unit.lookalikes):
                 if found:
                     evidence.lookalikes.setdefault(m.lookalikes[j], Counter()).update(found)
@@ -173,10 +226,11 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
         "in_title": strengths[0] if head else 0.0,
         "in_lead": max(lead, default=0.0),
         "events": math.log1p(sum(evidence.events.values())),
+        "attributes": math.log1p(sum(evidence.attributes.values())),
+        "other_kind": other_kind,
         "lookalike": lookalike_hits / (lookalike_hits + weakest_party + 1),
         "distractors": math.log1p(sum(evidence.distractors.values()))
         / math.log1p(evidence.sentence_count + 1),
-        "title_only": 1.0 if title_only else 0.0,
     }
     return features, evidence
 
@@ -189,7 +243,7 @@ def _without_parties(whole: Unit, evidence: Evidence, m: Matchers) -> dict[str, 
     evidence.distractors.update(whole.distractors)
     evidence.folded = [whole.folded]
     lookalike_hits = 0
-    if whole.strong or whole.weak or whole.anchors:
+    if whole.strong or whole.weak or whole.anchors or whole.qualifiers or whole.attributes:
         for j, found in enumerate(whole.lookalikes):
             if found:
                 evidence.lookalikes[m.lookalikes[j]] = Counter(found)
@@ -204,9 +258,10 @@ def _without_parties(whole: Unit, evidence: Evidence, m: Matchers) -> dict[str, 
         "in_title": 0.0,
         "in_lead": 0.0,
         "events": 0.0,
+        "attributes": 0.0,
+        "other_kind": 0.0,
         "lookalike": lookalike_hits / (lookalike_hits + 1),
         "distractors": math.log1p(len(whole.distractors)) / math.log1p(evidence.sentence_count + 1),
-        "title_only": 1.0 if evidence.title_only else 0.0,
     }
 
 

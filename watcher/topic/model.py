@@ -1,15 +1,19 @@
-"""The relevance model: topic features + similarity, weighed by a logistic regression.
+"""The relevance model: topic features + similarity, weighed by two logistic regressions.
 
-The regression is fitted at start-up from the seeds, the labelled examples and the user's
-feedback, shrunk towards prior weights that encode what the features mean; with no
-labelled data at all the priors alone give a usable model.
+One regression judges articles with text, the other headlines alone (what most feeds give):
+the same words weigh differently in a headline than in an article. Both are fitted at
+start-up from the seeds and the labelled records, shrunk towards prior weights that encode
+what the features mean; with no labelled data at all the priors alone give a usable model.
+
+The user's feedback is not fitted: one judgement must not move the weights every article is
+judged by. It acts through similarity, on the articles most like the judged one, with a
+bounded effect that the explanation shows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +21,7 @@ import numpy as np
 
 from watcher.models import Verdict
 from watcher.topic.definition import Example, TopicFile
+from watcher.topic.explain import SAME_STORY_SIMILARITY, FeedbackEffect, explain
 from watcher.topic.features import FEATURES, Evidence, Matchers, aspects, extract
 from watcher.topic.language import detect
 from watcher.topic.similarity import Exemplars, Vectorizer
@@ -31,18 +36,26 @@ PRIOR = {
     "in_title": 1.5,
     "in_lead": 1.0,
     "events": 0.3,
+    "attributes": 0.5,
+    "other_kind": -2.0,
     "lookalike": -3.0,
     "distractors": -1.0,
     "seed_similarity": 2.0,
-    "feedback": 4.0,
-    "title_only": 0.0,
 }
 PRIOR_BIAS = -4.0
 RIDGE = 2.0
+# An article's headline alone is a training example too, worth half the article.
 TITLE_ONLY_WEIGHT = 0.5
-FEEDBACK_WEIGHT = 3.0
+# Feedback: only articles at least this similar to a judged one feel it, and by at most
+# this much on the log-odds scale (enough to tip a borderline verdict, not a clear one).
+FEEDBACK_MIN_SIMILARITY = 0.3
+FEEDBACK_MAX_LOGIT = 2.0
 MAX_FEEDBACK_EXEMPLARS = 200
+# Below this score an article's language is guessed from its headline's first characters.
 LANGUAGE_FLOOR = 0.05
+QUICK_SAMPLE = 60
+# Articles longer than this are judged on their beginning (the lead decides relevance).
+MAX_TEXT_CHARS = 40_000
 
 
 def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -65,6 +78,12 @@ def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray) -> np.n
 
 
 @dataclass(frozen=True)
+class Weights:
+    bias: float
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class RelevanceModel:
     topic: TopicFile
     matchers: Matchers
@@ -72,7 +91,8 @@ class RelevanceModel:
     seeds: Exemplars
     liked: Exemplars
     disliked: Exemplars
-    coefficients: tuple[float, ...]
+    article_weights: Weights
+    headline_weights: Weights
     threshold: float
     version: str
 
@@ -85,170 +105,143 @@ class RelevanceModel:
         feedback: Sequence[Example],
         threshold: float,
     ) -> RelevanceModel:
-        matchers = Matchers.build(topic)
         documents = [f"{e.title}\n{e.text}" for e in (*seeds, *labelled, *feedback)]
         vectorizer = Vectorizer.fit(documents)
         recent = list(feedback)[-MAX_FEEDBACK_EXEMPLARS:]
+        prior = Weights(PRIOR_BIAS, tuple(PRIOR[name] for name in FEATURES))
         base = cls(
             topic=topic,
-            matchers=matchers,
+            matchers=Matchers.build(topic),
             vectorizer=vectorizer,
-            seeds=Exemplars(
-                tuple(s.source.removeprefix("seed:") for s in seeds),
-                tuple(vectorizer.vector(f"{s.title}\n{s.text}") for s in seeds),
-            ),
+            seeds=_exemplars(vectorizer, seeds),
             liked=_exemplars(vectorizer, [e for e in recent if e.label == 1]),
             disliked=_exemplars(vectorizer, [e for e in recent if e.label == 0]),
-            coefficients=(PRIOR_BIAS, *(PRIOR[name] for name in FEATURES)),
+            article_weights=prior,
+            headline_weights=prior,
             threshold=threshold,
             version="",
         )
-        rows, targets, weights = [], [], []
-        for example in (*seeds, *labelled, *feedback):
-            weight = FEEDBACK_WEIGHT if example.source.startswith("feedback:") else example.weight
-            for title, text, factor in (
-                (example.title, example.text, 1.0),
-                (example.title, "", TITLE_ONLY_WEIGHT),
-            ):
-                if not title and not text:
-                    continue
-                vector, _ = base._features(title, text, exclude=example.source)
-                rows.append([1.0, *vector])
-                targets.append(float(example.label))
-                weights.append(weight * factor)
-        prior = np.array(base.coefficients)
-        coefficients = prior
-        if rows and len(set(targets)) == 2:
-            coefficients = _fit(np.array(rows), np.array(targets), np.array(weights), prior)
+        articles: list[tuple[list[float], int, float]] = []
+        headlines: list[tuple[list[float], int, float]] = []
+        for example in (*seeds, *labelled):
+            if example.title:
+                vector, evidence, _ = base._features(example.title, "", exclude=example.source)
+                factor = TITLE_ONLY_WEIGHT if example.text.strip() else 1.0
+                headlines.append((vector, example.label, example.weight * factor))
+            if example.text.strip():
+                vector, evidence, _ = base._features(
+                    example.title, example.text, exclude=example.source
+                )
+                rows = headlines if evidence.title_only else articles
+                rows.append((vector, example.label, example.weight))
         digest = hashlib.sha256(
             repr((topic.model_dump(), documents, [e.label for e in feedback])).encode()
         ).hexdigest()[:12]
         return cls(
             **{
                 **base.__dict__,
-                "coefficients": tuple(float(c) for c in coefficients),
+                "article_weights": _fitted(articles, prior),
+                "headline_weights": _fitted(headlines, prior),
                 "version": digest,
             }
         )
 
     def _features(
         self, title: str, text: str, exclude: str | None = None
-    ) -> tuple[list[float], tuple[Evidence, str | None, float, float]]:
+    ) -> tuple[list[float], Evidence, tuple[str, float]]:
         values, evidence = extract(title, text, self.matchers)
-        seed_name, seed_similarity, liked, disliked = None, 0.0, 0.0, 0.0
+        nearest_seed, seed_similarity = "", 0.0
         if not evidence.no_party:  # similarity cannot rescue an article naming neither party
-            vector = self.vectorizer.vector(f"{title}\n{title}\n{text}")
-            seed_name, seed_similarity = _nearest(self.seeds, vector, exclude)
-            _, liked = _nearest(self.liked, vector, exclude)
-            _, disliked = _nearest(self.disliked, vector, exclude)
+            evidence.vector = self.vectorizer.vector(f"{title}\n{title}\n{text}")
+            found, seed_similarity = self.seeds.nearest(evidence.vector, exclude)
+            nearest_seed = found or ""
         values["seed_similarity"] = seed_similarity
-        values["feedback"] = liked - disliked
-        return [values[name] for name in FEATURES], (
-            evidence,
-            seed_name,
-            seed_similarity,
-            liked - disliked,
+        return [values[name] for name in FEATURES], evidence, (nearest_seed, seed_similarity)
+
+    def _feedback(self, evidence: Evidence) -> FeedbackEffect | None:
+        if evidence.no_party or evidence.vector is None:
+            return None
+        liked_title, liked = self.liked.nearest(evidence.vector)
+        disliked_title, disliked = self.disliked.nearest(evidence.vector)
+        pull = _closeness(liked) - _closeness(disliked)
+        if not pull:
+            return None
+        title, similarity = (liked_title, liked) if pull > 0 else (disliked_title, disliked)
+        return FeedbackEffect(
+            title=title or "", relevant=pull > 0, similarity=similarity, logit=pull
         )
 
     def classify(self, title: str, text: str, language: str | None = None) -> Verdict:
-        vector, (evidence, seed_name, seed_similarity, feedback) = self._features(title, text)
+        title, text = _bounded(title, 1_000), _bounded(text, MAX_TEXT_CHARS)
+        vector, evidence, (nearest_seed, seed_similarity) = self._features(title, text)
+        weights = self.headline_weights if evidence.title_only else self.article_weights
         contributions = {
-            name: self.coefficients[i + 1] * value
-            for i, (name, value) in enumerate(zip(FEATURES, vector, strict=True))
+            name: coefficient * value
+            for name, coefficient, value in zip(FEATURES, weights.features, vector, strict=True)
         }
-        logit = self.coefficients[0] + sum(contributions.values())
+        effect = self._feedback(evidence)
+        logit = weights.bias + sum(contributions.values()) + (effect.logit if effect else 0.0)
         score = 1.0 / (1.0 + math.exp(-logit))
-        if language is None and score >= LANGUAGE_FLOOR:
-            # Only articles that might reach someone need a language (for filters and display).
-            language, _ = detect(f"{title}. {text}")
         relevant = score >= self.threshold
+        if effect is not None and effect.similarity >= SAME_STORY_SIMILARITY:
+            # The judged article itself, or a copy of it: the user's word decides.
+            relevant = effect.relevant
+            score = max(score, self.threshold) if relevant else min(score, self.threshold * 0.999)
+        if language is None:
+            # Every article gets a language; one that cannot reach anyone gets a quicker guess
+            # from the start of its headline.
+            quick = score < LANGUAGE_FLOOR
+            language, _ = detect((title or text)[:QUICK_SAMPLE] if quick else f"{title}. {text}")
         return Verdict(
             score=round(score, 4),
             relevant=relevant,
             aspects=tuple(aspects(evidence, self.matchers)) if relevant else (),
             language=language,
-            explanation=_explain(evidence, contributions, seed_name, seed_similarity, feedback),
+            explanation=explain(
+                evidence,
+                bias=weights.bias,
+                contributions=contributions,
+                nearest_seed=nearest_seed,
+                seed_similarity=seed_similarity,
+                feedback=effect,
+                language=language,
+            ),
             model_version=self.version,
         )
+
+
+def _closeness(similarity: float) -> float:
+    """Feedback's pull on the log-odds: nothing below the minimum similarity, at most
+    FEEDBACK_MAX_LOGIT for a near-copy of the judged article."""
+    if similarity <= FEEDBACK_MIN_SIMILARITY:
+        return 0.0
+    share = (similarity - FEEDBACK_MIN_SIMILARITY) / (1.0 - FEEDBACK_MIN_SIMILARITY)
+    return FEEDBACK_MAX_LOGIT * min(1.0, share)
+
+
+def _bounded(text: str, limit: int) -> str:
+    """At most `limit` characters, and only characters that can be encoded (text decoded
+    with surrogate escapes carries lone surrogates that no encoder accepts)."""
+    text = text[:limit]
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _fitted(rows: list[tuple[list[float], int, float]], prior: Weights) -> Weights:
+    labels = {label for _, label, _ in rows}
+    if labels != {0, 1}:
+        return prior
+    x = np.array([[1.0, *vector] for vector, _, _ in rows])
+    y = np.array([float(label) for _, label, _ in rows])
+    w = np.array([weight for _, _, weight in rows])
+    beta = _fit(x, y, w, np.array([prior.bias, *prior.features]))
+    return Weights(float(beta[0]), tuple(float(b) for b in beta[1:]))
 
 
 def _exemplars(vectorizer: Vectorizer, examples: Sequence[Example]) -> Exemplars:
     return Exemplars(
         tuple(e.source for e in examples),
+        tuple(e.title or e.source for e in examples),
         tuple(vectorizer.vector(f"{e.title}\n{e.text}") for e in examples),
     )
-
-
-def _nearest(
-    exemplars: Exemplars, vector: dict[str, float], exclude: str | None
-) -> tuple[str | None, float]:
-    if exclude is None:
-        return exemplars.nearest(vector)
-    keep = [
-        i for i, name in enumerate(exemplars.names) if name != exclude and f"seed:{name}" != exclude
-    ]
-    subset = Exemplars(
-        tuple(exemplars.names[i] for i in keep), tuple(exemplars.vectors[i] for i in keep)
-    )
-    return subset.nearest(vector)
-
-
-def _top(counter: Counter[str], n: int = 5) -> list[str]:
-    return [term for term, _ in counter.most_common(n)]
-
-
-REASONS_DOWN = {
-    "lookalike": "the instrument is discussed with another party ({})",
-    "distractors": "related but different story terms ({})",
-}
-
-
-def _explain(
-    evidence: Evidence,
-    contributions: dict[str, float],
-    seed_name: str | None,
-    seed_similarity: float,
-    feedback: float,
-) -> dict[str, object]:
-    down: list[str] = []
-    missing = [name for name, found in evidence.parties.items() if not found]
-    if missing:
-        down.append("no mention of " + " or ".join(missing))
-    if not evidence.instrument and not evidence.anchors:
-        down.append("no treaty or agreement named")
-    elif not evidence.topic_sentences:
-        down.append("the parties and the instrument never meet in one sentence")
-    elif (
-        evidence.sentence_count > 6
-        and len(evidence.topic_sentences) <= 1
-        and contributions["topic_share"] < 0.3
-    ):
-        down.append("the topic is only mentioned in passing")
-    if evidence.lookalikes and contributions["lookalike"] < -0.05:
-        names = ", ".join(evidence.lookalikes)
-        down.append(REASONS_DOWN["lookalike"].format(names))
-    if evidence.distractors and contributions["distractors"] < -0.05:
-        down.append(REASONS_DOWN["distractors"].format(", ".join(_top(evidence.distractors, 4))))
-    if feedback < -0.2:
-        down.append("similar to articles you marked irrelevant")
-    notes = []
-    if evidence.title_only:
-        notes.append("decided from the title and summary only: no article text was available")
-    return {
-        "entities": {name: _top(found) for name, found in evidence.parties.items() if found},
-        "instrument": _top(evidence.instrument),
-        "anchors": _top(evidence.anchors),
-        "events": _top(evidence.events),
-        "lookalikes": {name: _top(found) for name, found in evidence.lookalikes.items()},
-        "topic_sentences": evidence.topic_sentences,
-        "nearest_seed": seed_name,
-        "seed_similarity": round(seed_similarity, 3),
-        "feedback_similarity": round(feedback, 3),
-        "contributions": {
-            k: round(v, 3)
-            for k, v in sorted(contributions.items(), key=lambda kv: -abs(kv[1]))
-            if abs(v) >= 0.01
-        },
-        "pushed_down_by": down,
-        "notes": notes,
-    }

@@ -47,15 +47,22 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 @dataclass(frozen=True)
 class Exemplars:
-    """Labelled vectors; `nearest` names the most similar one."""
+    """Labelled vectors, each known by a key (its source) and shown by its title."""
 
-    names: tuple[str, ...]
+    keys: tuple[str, ...]
+    titles: tuple[str, ...]
     vectors: tuple[dict[str, float], ...]
 
-    def nearest(self, vector: dict[str, float]) -> tuple[str | None, float]:
-        best_name, best = None, 0.0
-        for name, other in zip(self.names, self.vectors, strict=True):
+    def nearest(
+        self, vector: dict[str, float], exclude: str | None = None
+    ) -> tuple[str | None, float]:
+        """The title of the most similar exemplar but `exclude` (an example is not its own
+        neighbour), and the similarity; (None, 0.0) when nothing is similar at all."""
+        best_title, best = None, 0.0
+        for key, title, other in zip(self.keys, self.titles, self.vectors, strict=True):
+            if key == exclude:
+                continue
             similarity = cosine(vector, other)
             if similarity > best:
-                best_name, best = name, similarity
-        return best_name, best
+                best_title, best = title, similarity
+        return best_title, best

@@ -96,16 +96,21 @@ class TermIndex:
         self._anywhere = re.compile(_trie_regex(anywhere)) if anywhere else None
 
     def find(self, folded: str) -> dict[str, list[str]]:
-        """Matches in text that went through `fold`: category → term labels, repeats kept."""
+        """Matches in text that went through `fold`: category → the words that matched, whole
+        (a stem's match reads "ratified", not "ratif"), repeats kept."""
         found: defaultdict[str, list[str]] = defaultdict(list)
-        for pattern in (self._worded, self._anywhere):
+        for pattern, worded in ((self._worded, True), (self._anywhere, False)):
             if pattern is None:
                 continue
             for match in pattern.finditer(folded):
                 term = self._identify(match.group(0).strip())
                 if term is not None:
+                    surface = term.label
+                    if worded:
+                        # The rest of the last word: the match ends inside it or before a space.
+                        surface = folded[match.start() + 1 : folded.find(" ", match.end() - 1)]
                     for category in term.categories:
-                        found[category].append(term.label)
+                        found[category].append(surface)
         return found
 
     def _identify(self, matched: str) -> _Term | None:
