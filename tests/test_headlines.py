@@ -10,19 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli
-from watcher.topic.evaluate import evaluate, load_records
+from watcher.topic.evaluate import evaluate, judged_by, load_records
 
 REPO = Path(__file__).resolve().parent.parent
 TRAINING = REPO / "seeds" / "headlines.jsonl"
 HELDOUT = REPO / "tests" / "data" / "heldout-headlines.jsonl"
-
-
-def judge(model):
-    def run(title: str, text: str) -> tuple[bool, float]:
-        verdict = model.classify(title, text)
-        return verdict.relevant, verdict.score
-
-    return run
 
 
 def test_headline_set_is_large_varied_and_split():
@@ -49,7 +41,7 @@ def test_headline_set_is_large_varied_and_split():
 
 def test_heldout_headlines_meet_the_targets(model):
     records = load_records(HELDOUT)
-    report = evaluate(records, judge(model))
+    report = evaluate(records, judged_by(model))
     assert report.precision >= 0.95, report.as_dict()
     assert report.recall >= 0.90, report.as_dict()
     assert report.non_english_recall is not None and report.non_english_recall >= 0.85

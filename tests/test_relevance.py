@@ -13,19 +13,11 @@ from tests import feeds as fx
 from tests.helpers import poll, rows
 from watcher.config import load_config
 from watcher.topic import build_model
-from watcher.topic.evaluate import evaluate, load_records
+from watcher.topic.evaluate import evaluate, judged_by, load_records
 
 REPO = Path(__file__).resolve().parent.parent
 HELDOUT = REPO / "tests" / "data" / "heldout.jsonl"
 TRAINING = REPO / "seeds" / "labelled.jsonl"
-
-
-def judge(model):
-    def run(title: str, text: str) -> tuple[bool, float]:
-        verdict = model.classify(title, text)
-        return verdict.relevant, verdict.score
-
-    return run
 
 
 def test_labelled_data_is_large_and_varied_enough():
@@ -41,13 +33,13 @@ def test_labelled_data_is_large_and_varied_enough():
 
 def test_heldout_meets_the_targets(model):
     records = load_records(HELDOUT)
-    report = evaluate(records, judge(model))
+    report = evaluate(records, judged_by(model))
     assert report.f1 >= 0.95, report.as_dict()
     non_english = [r for r in records if r.lang != "en"]
-    non_en = evaluate(non_english, judge(model))
+    non_en = evaluate(non_english, judged_by(model))
     assert non_en.recall >= 0.90, non_en.as_dict()
     hard = [r for r in records if r.group.startswith("neg-")]
-    flagged = evaluate(hard, judge(model)).fp
+    flagged = evaluate(hard, judged_by(model)).fp
     assert flagged <= 0.05 * len(hard)
 
 

@@ -553,18 +553,12 @@ def classify(ctx: Context, source: Any, title: str | None, as_json: bool) -> Non
 @pass_context
 def evaluate_command(ctx: Context, path: Path, as_json: bool) -> None:
     """Score labelled records (JSON lines: title, text, label 1/0/null, group, lang, id)."""
-    from watcher.topic.evaluate import evaluate, load_records
+    from watcher.topic.evaluate import evaluate, judged_by, load_records
 
     records = load_records(path)
     if not any(r.label is not None for r in records):
         raise ConfigError(f"{path}: no labelled records (label 1 or 0); nothing to score")
-    model = _model(ctx)
-
-    def judge(title: str, text: str) -> tuple[bool, float]:
-        verdict = model.classify(title, text)
-        return verdict.relevant, verdict.score
-
-    report = evaluate(records, judge).as_dict()
+    report = evaluate(records, judged_by(_model(ctx))).as_dict()
     if as_json:
         emit_json(report)
         return

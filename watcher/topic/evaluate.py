@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from watcher.models import Verdict
 from watcher.topic.labelled import Record, load_records
 
-__all__ = ["Record", "Report", "evaluate", "load_records"]
+__all__ = ["Record", "Report", "evaluate", "judged_by", "load_records"]
 
 
 @dataclass
@@ -69,6 +70,20 @@ class Report:
             "languages": accuracy(self.by_lang),
             "misclassified": self.misclassified,
         }
+
+
+class Judge(Protocol):
+    def classify(self, title: str, text: str) -> Verdict: ...
+
+
+def judged_by(model: Judge) -> Callable[[str, str], tuple[bool, float]]:
+    """`evaluate`'s judge for a relevance model."""
+
+    def judge(title: str, text: str) -> tuple[bool, float]:
+        verdict = model.classify(title, text)
+        return verdict.relevant, verdict.score
+
+    return judge
 
 
 def is_hard_negative(record: Record) -> bool:
