@@ -145,6 +145,10 @@ def explain(
         "nearest_seed": nearest_seed
         or (NO_PARTY_SEED if evidence.no_party else "no seed article shares its words"),
         "seed_similarity": round(seed_similarity, 3),
+        # Signed: how like a judged article this one is, negative for one marked irrelevant.
+        "feedback_similarity": 0.0
+        if feedback is None
+        else round(feedback.similarity if feedback.relevant else -feedback.similarity, 3),
         "feedback": None
         if feedback is None
         else {
