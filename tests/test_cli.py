@@ -473,6 +473,16 @@ def test_init_writes_a_starter_config_that_works(tmp_path):
     assert again.exit_code == 2 and "already exists" in again.stderr
 
 
+def test_init_in_the_current_folder_needs_no_config_option(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WATCHER_CONFIG", raising=False)
+    done = CliRunner().invoke(cli, ["init"])
+    assert done.exit_code == 0 and "watcher feeds check URL" in done.stdout
+    listed = CliRunner().invoke(cli, ["feeds", "list", "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    assert [f["name"] for f in json.loads(listed.stdout)] == ["Tehran Times", "TASS"]
+
+
 def test_default_topic_is_used_when_the_config_names_none(tmp_path):
     config = tmp_path / "watcher.toml"
     config.write_text('[storage]\npath = "w.db"\n', encoding="utf-8")

@@ -147,7 +147,7 @@ class WatcherGroup(click.Group):
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="WATCHER_CONFIG",
-    help="Config file (default: config/watcher.toml; env WATCHER_CONFIG).",
+    help="Config file (default: ./watcher.toml, else config/watcher.toml; env WATCHER_CONFIG).",
 )
 @click.option(
     "--log-level",

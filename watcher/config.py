@@ -15,7 +15,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from watcher.errors import ConfigError, NotFoundError
 from watcher.netpolicy import IPNetwork, parse_networks
 
-DEFAULT_CONFIG = Path("config/watcher.toml")
+# Without --config or WATCHER_CONFIG: the file `watcher init` writes in the current folder,
+# else the checkout's own config (what `make run` uses).
+DEFAULT_CONFIGS = (Path("watcher.toml"), Path("config/watcher.toml"))
 CONFIG_ENV = "WATCHER_CONFIG"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -464,12 +466,15 @@ def _describe(error: dict[str, Any]) -> str:
 def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Read and validate a config file. Raises ConfigError with one line per problem."""
     environ = os.environ if env is None else env
-    chosen = path or (Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else DEFAULT_CONFIG)
+    chosen = path or (Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else None)
+    if chosen is None:
+        chosen = next((p for p in DEFAULT_CONFIGS if p.is_file()), DEFAULT_CONFIGS[-1])
     try:
         raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(
-            f"{chosen}: config file not found; pass --config FILE or set {CONFIG_ENV}"
+            f"{chosen}: config file not found; pass --config FILE, set {CONFIG_ENV}, "
+            "or write one with `watcher init`"
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{chosen}: TOML syntax error: {exc}; fix the file") from exc

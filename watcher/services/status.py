@@ -14,7 +14,7 @@ NEVER_POLLED = "never polled"
 
 
 @dataclass(frozen=True, slots=True)
-class FeedHealth:
+class FeedStatus:
     id: int
     name: str
     url: str
@@ -30,7 +30,7 @@ class FeedHealth:
 
 @dataclass(frozen=True, slots=True)
 class StatusReport:
-    feeds: tuple[FeedHealth, ...]
+    feeds: tuple[FeedStatus, ...]
     articles: int
     queue_depth: int
     dead_letters: int
@@ -42,12 +42,12 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _health(row: dict[str, Any]) -> FeedHealth:
+def _health(row: dict[str, Any]) -> FeedStatus:
     stopped = row["disabled_reason"] or row["gone_reason"]
     state = (row["disabled_reason"] and "disabled") or (row["gone_reason"] and "gone")
     if not state:
         state = row["last_status"] if row["last_polled_at"] else NEVER_POLLED
-    return FeedHealth(
+    return FeedStatus(
         id=row["id"],
         name=row["name"],
         url=row["url"],
