@@ -770,3 +770,30 @@ def test_messages_show_times_in_the_subscribers_time_zone(polled, mail):
     _event, _headline, text = notice(failing, "ok", "failing", "Europe/Berlin")  # type: ignore[misc]
     assert "since Fri 17 Jan 2025, 10:00 CET" in text
     assert not re.search(r"None|True|False|\d\d:\d\d:\d\d|\+00:00", text)
+
+
+@pytest.mark.parametrize("moment", ["loading:", "ready in"])
+def test_ctrl_c_stops_the_daemon_with_exit_0_and_no_traceback(feed_server, make_config, moment):
+    """Ctrl-C reaches every process of the terminal's group: the workers ignore it, the
+    daemon stops in order (or, while still loading, at once), and nothing prints a traceback."""
+    url = feed_server.set("/f", body=fx.rss20(fx.items(2)))
+    config = make_config([url], tick="1s", parse_workers="2")
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(config.source), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        start_new_session=True,  # a terminal's Ctrl-C reaches the whole process group
+    )
+    try:
+        _read_until(daemon, moment)
+        os.killpg(daemon.pid, signal.SIGINT)
+        _out, err = daemon.communicate(timeout=30)
+        assert daemon.returncode == 0, err
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err
+        assert "daemon stopped" in err or "stopped before the daemon was ready" in err
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
