@@ -47,6 +47,28 @@ def test_heldout_headlines_meet_the_targets(model):
     assert report.non_english_recall is not None and report.non_english_recall >= 0.85
 
 
+@pytest.mark.parametrize(
+    ("headline", "relevant"),
+    [
+        ("Rusko a Írán podepsaly smlouvu o strategickém partnerství na 20 let", True),
+        ("Ryssland och Iran undertecknar avtal om strategiskt partnerskap", True),
+        ("Русия и Иран подписаха договор за стратегическо партньорство", True),
+        ("Ресей мен Иран стратегиялық серіктестік туралы келісімге қол қойды", True),
+        ("רוסיה ואיראן חתמו על הסכם שותפות אסטרטגית", True),
+        ("רוסיה וצפון קוריאה חתמו על אמנה", False),
+        ("Η Ρωσία και το Ιράν υπέγραψαν συνθήκη στρατηγικής εταιρικής σχέσης", True),
+        ("রাশিয়া ও ইরান কৌশলগত অংশীদারিত্ব চুক্তি স্বাক্ষর করেছে", True),
+        ("Nga và Iran ký hiệp ước đối tác chiến lược toàn diện", True),
+        ("Việt Nam và Nga ký kết đối tác chiến lược toàn diện", False),
+        ("Rossiya va Eron strategik sheriklik shartnomasini imzoladi", True),
+        ("Rusia dan Iran menandatangani perjanjian perkongsian strategik komprehensif", True),
+    ],
+)
+def test_every_language_the_topic_names_reads_a_headline(model, headline, relevant):
+    """Languages outside the labelled sets: the term lists cover them too."""
+    assert model.classify(headline, "").relevant is relevant
+
+
 def _eval(tmp_path: Path, content: bytes) -> tuple[int, str]:
     path = tmp_path / "records.jsonl"
     path.write_bytes(content)

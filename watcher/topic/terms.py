@@ -2,8 +2,8 @@
 
 A term is a stem matched at a word start ("ratif" → ratified); every word of a phrase is a
 stem; a trailing "=" asks for the whole word. Chinese and Japanese terms match anywhere,
-since those scripts do not separate words. Arabic-script terms also match after the
-particles that attach to the front of a word. One pass over a sentence finds the terms of
+since those scripts do not separate words. Arabic- and Hebrew-script terms also match after
+the particles that attach to the front of a word. One pass over a sentence finds the terms of
 every list; where terms overlap, the longest wins.
 """
 
@@ -18,8 +18,22 @@ from watcher.topic.text import UNSPACED, fold
 
 _GAP = "\x00"  # between the words of a phrase: the rest of a word, then a space
 _END = "\x01"  # a whole-word term ends here
+# Arabic and Hebrew script attach conjunctions, prepositions and the article to the next word.
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
-_ARABIC_PARTICLES = ("و", "ب", "ل", "ف", "ال", "وال", "بال", "لل", "فال", "کال")
+_HEBREW = re.compile(r"[\u05d0-\u05ea]")
+_PARTICLES = {
+    _ARABIC: ("و", "ب", "ل", "ف", "ال", "وال", "بال", "لل", "فال", "کال"),
+    _HEBREW: ("ו", "ה", "ב", "ל", "מ", "ש", "וה", "וב", "ול", "ומ", "שה", "מה", "בה", "לה"),
+}
+
+
+def _particles(word: str) -> tuple[str, ...]:
+    """The particles that may stand before `word`; () for other scripts."""
+    for script, particles in _PARTICLES.items():
+        if script.match(word):
+            return particles
+    return ()
+
 
 Trie = dict[str, "Trie"]
 
@@ -88,8 +102,7 @@ class TermIndex:
                 continue
             pattern = key.replace(" ", _GAP) + (_END if key in whole else "")
             worded.append(pattern)
-            if _ARABIC.match(key):
-                worded.extend(particle + pattern for particle in _ARABIC_PARTICLES)
+            worded.extend(particle + pattern for particle in _particles(key))
             if len(entry.words) > 1:
                 self._phrases[(entry.words[-1], len(entry.words))].append(entry)
         self._worded = re.compile(" (?:" + _trie_regex(worded) + ")") if worded else None
@@ -115,8 +128,8 @@ class TermIndex:
 
     def _identify(self, matched: str) -> _Term | None:
         term = self._terms.get(matched) or self._phrase(matched)
-        if term is None and _ARABIC.match(matched):
-            for particle in _PARTICLES_LONGEST_FIRST:
+        if term is None:
+            for particle in sorted(_particles(matched), key=len, reverse=True):
                 if matched.startswith(particle) and len(matched) > len(particle):
                     rest = matched[len(particle) :]
                     term = self._terms.get(rest) or self._phrase(rest)
@@ -132,6 +145,3 @@ class TermIndex:
             if all(w.startswith(stem) for w, stem in zip(words, phrase.words, strict=True)):
                 return phrase
         return None
-
-
-_PARTICLES_LONGEST_FIRST = sorted(_ARABIC_PARTICLES, key=len, reverse=True)
