@@ -67,7 +67,8 @@ async def open_runtime(
         current_model(config, store), config.polling.parse_workers, worker_limits(config)
     )
     try:
-        async with Fetcher(config.polling) as fetcher, open_channels(config) as channels:
+        fetcher = Fetcher(config.polling, pages=config.enrich.concurrency)
+        async with fetcher, open_channels(config) as channels:
             deliverer = Deliverer(config, store, channels, utcnow)
             renderer = make_renderer(config, pool.model.topic.topic.name)
             notifier = Notifier(config, store, renderer, deliverer.kick)

@@ -306,9 +306,10 @@ def feeds_export(ctx: Context, output: Path | None) -> None:
 @feeds.command("check")
 @click.argument("url")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--enrich", is_flag=True, help="Also read each sampled entry's article page.")
 @json_option
 @pass_context
-def feeds_check(ctx: Context, url: str, limit: int, as_json: bool) -> None:
+def feeds_check(ctx: Context, url: str, limit: int, enrich: bool, as_json: bool) -> None:
     """Fetch URL once and show each entry with its verdict, storing nothing.
 
     Exits 1 when the feed cannot be fetched or read as a feed."""
@@ -322,7 +323,7 @@ def feeds_check(ctx: Context, url: str, limit: int, as_json: bool) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from exc
     config = ctx.config
-    report = asyncio.run(check_feed(config, url, _model(ctx), utcnow(), limit))
+    report = asyncio.run(check_feed(config, url, _model(ctx), utcnow(), limit, enrich=enrich))
     if as_json:
         emit_json({**_plain(report), "ok": report.ok})
     else:
@@ -349,8 +350,23 @@ def feeds_check(ctx: Context, url: str, limit: int, as_json: bool) -> None:
                     for e in report.entries
                 ],
             )
+            for e in report.entries if enrich else ():
+                _print_page(e.title, e.page or {})
     if not report.ok:
         raise SystemExit(1)
+
+
+def _print_page(title: str, page: dict[str, Any]) -> None:
+    before, after = page["score_on_feed_text"], page["score_on_page"]
+    moved = f"score {before:.3f} → {after:.3f}" if after is not None else f"score {before:.3f}"
+    say(f"{title}: page {page['outcome']}, {moved}")
+    if page["reason"]:
+        say(f"  {page['reason']}")
+    for key in ("final_url", "canonical_url", "title", "published", "language", "characters"):
+        if page[key]:
+            say(f"  {key.replace('_', ' ')}: {page[key]}")
+    if page["lead"]:
+        say(f"  lead: {page['lead']}")
 
 
 def _plain(record: Any) -> Any:
@@ -382,7 +398,16 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     now = utcnow()
     print_table(
-        ("feed", "status", "last success", "errors", "last error", "next poll", "articles"),
+        (
+            "feed",
+            "status",
+            "last success",
+            "errors",
+            "last error",
+            "next poll",
+            "articles",
+            "pages",
+        ),
         [
             (
                 f.name,
@@ -396,6 +421,7 @@ def status(ctx: Context, as_json: bool) -> None:
                 f.last_error or "",
                 ago(f.next_poll_at, now, never="not polled any more"),
                 str(f.articles),
+                _pages(f.pages),
             )
             for f in report.feeds
         ],
@@ -408,6 +434,21 @@ def status(ctx: Context, as_json: bool) -> None:
     )
     if report.database:
         say(f"database: {report.database}")
+    pages = report.pages
+    say(
+        f"article pages: {pages.get('pages_fetched', 0)} fetched ({pages.get('pages_read', 0)} "
+        f"read), {pages.get('pages_failed', 0)} failed, {pages.get('pages_refused', 0)} refused, "
+        f"{pages.get('pages_skipped', 0)} not read for the budget"
+    )
+
+
+def _pages(mark: dict[str, Any] | None) -> str:
+    if not mark:
+        return ""
+    text = f"{mark['pages_read']} read, {mark['pages_failed']} failed"
+    if mark["pages_refused"]:
+        text += f", {mark['pages_refused']} refused ({mark['page_refusal']})"
+    return text
 
 
 @cli.command()

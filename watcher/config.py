@@ -167,10 +167,16 @@ class PollingConfig(Section):
     )
 
 
+EnrichMode = Literal["auto", "always", "never"]
+
+
 class FeedConfig(Section):
     url: HttpUrl = Field(description="The feed's address (RSS, Atom or JSON Feed).")
     name: str | None = Field(None, description="A display name; defaults to the URL's host.")
     interval: Duration = Field(15 * 60.0, description="How often to poll this feed.")
+    enrich: EnrichMode | None = Field(
+        None, description="Read article pages: auto, always or never; default [enrich] mode."
+    )
 
 
 class TopicConfig(Section):
@@ -371,6 +377,37 @@ def listen_address(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class EnrichConfig(Section):
+    mode: EnrichMode = Field(
+        "auto",
+        description="auto: read the page when the feed says too little and the verdict is "
+        "uncertain or relevant; always: every new entry with a link; never.",
+    )
+    short_text: int = Field(
+        400, ge=0, le=100_000, description="Feed text shorter than this (characters) is too little."
+    )
+    band: float = Field(
+        0.25, ge=0.0, le=1.0, description="Uncertain: the score is within this of the threshold."
+    )
+    relevant: bool = Field(
+        True, description="Also read the page of a relevant entry, so its alert carries the lead."
+    )
+    deadline: Duration = Field(
+        10.0, description="Longest wait for pages; then the headline verdict stands."
+    )
+    max_body: Size = Field(3_000_000, description="Largest decoded article page accepted.")
+    min_text: int = Field(
+        300, ge=0, le=100_000, description="Page text shorter than this is no article (a wall)."
+    )
+    concurrency: int = Field(8, ge=1, le=100, description="Pages fetched at the same time.")
+    per_poll: int = Field(5, ge=0, le=1000, description="Most pages read per poll of one feed.")
+    budget: int = Field(120, ge=0, description="Most pages read per budget_window, all feeds.")
+    budget_window: Duration = Field(3600.0, description="The window of the page budget.")
+    allow_private: Networks = Field(
+        (), description="Non-public networks (CIDR) article pages may be read from; default none."
+    )
+
+
 class Config(Section):
     opml: Path | None = Field(None, description="An OPML 2.0 file listing more feeds.")
     storage: StorageConfig = Field(default_factory=StorageConfig, description="Where data lives.")
@@ -386,6 +423,10 @@ class Config(Section):
     )
     health: HealthConfig = Field(default_factory=HealthConfig, description="Feed health alerts.")
     web: WebConfig = Field(default_factory=WebConfig, description="The web console.")
+
+    enrich: EnrichConfig = Field(
+        default_factory=EnrichConfig, description="Reading article pages when feeds say too little."
+    )
     source: Path = Field(Path("watcher.toml"), exclude=True, description="(set by the loader)")
 
     @model_validator(mode="after")

@@ -117,6 +117,42 @@ class Article:
     content_hash: str
     feed_name: str = ""
     feed_url: str = ""
+    lead: str | None = None  # the opening of the article's own page, when it was read
+
+
+class PageOutcome(StrEnum):
+    """What reading an entry's article page gave (see watcher/enrich/)."""
+
+    READ = "read"  # fetched, extracted, judged on its text
+    UNUSABLE = "unusable"  # fetched, but no article in it (consent wall, paywall, aggregator)
+    FAILED = "failed"  # no page: HTTP error, timeout, too large, late
+    REFUSED = "refused"  # the address policy forbade it
+    SKIPPED = "skipped"  # wanted, but the page budget was spent
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """An article page as extracted: its text and what it says about itself."""
+
+    final_url: str
+    text: str = ""
+    lead: str = ""  # its opening sentences, for alerts
+    title: str | None = None
+    canonical_url: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """The outcome of reading one entry's page; `reason` says why it was not used."""
+
+    url: str
+    outcome: PageOutcome
+    reason: str | None = None
+    page: Page | None = None
+    bytes: int = 0
+    elapsed: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,3 +307,4 @@ class ArticleSummary:
     score: float | None
     relevant: bool | None
     aspects: tuple[str, ...]
+    lead: str | None = None  # the opening of its own page, when the watcher read it

@@ -1,6 +1,7 @@
 """The story of an article, told in one place.
 
     due feeds → fetch → read reply → parse + normalise + classify (one trip to a worker)
+              → too little text and uncertain? read the article page → classify again
               → store new articles with their verdicts → route to subscribers
               → outbox (all in one transaction) → deliver
 
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 
 from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
+from watcher.enrich.reader import Enricher
 from watcher.errors import StoreWriteError
 from watcher.fetch import Fetcher
 from watcher.models import (
@@ -69,6 +71,7 @@ class Pipeline:
         self.notifier = notifier
         self.clock = clock
         self.rng = rng or random.Random()
+        self.enricher = Enricher(config, fetcher, workers)
         self._feedback_stamp = store.feedback_stamp()
         # Bounds the feeds between fetch and store (their bodies wait for a parse worker),
         # not just the open connections; the daemon and `poll` share it.
@@ -96,8 +99,7 @@ class Pipeline:
     async def poll_feed(self, feed: Feed) -> PollReport:
         """Poll one feed. Whatever happens, the feed's state is saved and nothing is raised."""
         try:
-            async with self._slots:
-                return await self._poll_feed(feed)
+            return await self._poll_feed(feed)
         except asyncio.CancelledError:
             raise
         except StoreWriteError as exc:
@@ -116,25 +118,28 @@ class Pipeline:
         return PollReport(feed.id, feed.name, feed.url, Outcome.ERROR, message=message)
 
     async def _poll_feed(self, feed: Feed) -> PollReport:
-        result = await self.fetcher.fetch(
-            feed.url, feed.etag, feed.last_modified, configured=feed.source_url
-        )
-        now = self.clock()
-        reply = read_fetch(result, now)
-        parsed: ParsedFeed | None = None
-        judged: tuple[Verdict | None, ...] = ()
-        if reply.outcome is Outcome.NEW_CONTENT:
-            parsed, judged = await self.workers.parse(
-                result.body,
-                result.headers,
-                result.final_url,
-                feed.source_url,
-                now,
-                feed.seen,
+        async with self._slots:
+            result = await self.fetcher.fetch(
+                feed.url, feed.etag, feed.last_modified, configured=feed.source_url
             )
-            reply = after_parse(reply, parsed)
+            now = self.clock()
+            reply = read_fetch(result, now)
+            parsed: ParsedFeed | None = None
+            judged: tuple[Verdict | None, ...] = ()
+            if reply.outcome is Outcome.NEW_CONTENT:
+                parsed, judged = await self.workers.parse(
+                    result.body,
+                    result.headers,
+                    result.final_url,
+                    feed.source_url,
+                    now,
+                    feed.seen,
+                )
+                reply = after_parse(reply, parsed)
         update = decide(feed, result, reply, parsed, now, self.config.polling, self.rng.random())
         entries = parsed.entries if parsed is not None and parsed.error is None else ()
+        # Outside the slot: a page never holds up the poll of another feed.
+        pages = await self.enricher.read_pages(feed, entries, judged, now)
         log_row = FetchLogRow(
             at=now,
             outcome=reply.outcome.value,
@@ -147,7 +152,14 @@ class Pipeline:
         seen = frozenset(seen_mark(entry.keys[0]) for entry in entries) if entries else None
         with self.store.transaction():
             stored = self.store.finish_poll(
-                feed, update, log_row, entries, now, judged if entries else (), seen
+                feed,
+                update,
+                log_row,
+                entries,
+                now,
+                pages.verdicts if entries else (),
+                seen,
+                pages.reads,
             )
             enqueued = self.notifier.route_verdicts(
                 [(article, verdict) for article, verdict in stored if verdict is not None], now

@@ -36,8 +36,9 @@ from watcher.ceilings import (
     cpu_budget,
     enter_worker,
 )
+from watcher.enrich.extract import read_and_judge
 from watcher.errors import WatcherError
-from watcher.models import Article, Entry, ParsedFeed, Verdict
+from watcher.models import Article, Entry, Page, ParsedFeed, Verdict
 from watcher.normalize import seen_mark
 from watcher.parse import parse_feed
 from watcher.topic import RelevanceModel
@@ -154,6 +155,20 @@ def classify_items(
         raise WorkerError(_too_costly(_limits, exc)) from None
 
 
+def read_page(
+    body: bytes, url: str, title: str, model: RelevanceModel | None = None
+) -> tuple[Page, Verdict | None]:
+    """Extract an article page and judge its entry again on the page's text (watcher/enrich),
+    under the same ceilings as a feed document."""
+    chosen = model or _model
+    assert chosen is not None, "worker started without a model"
+    try:
+        with _budget():
+            return read_and_judge(body, url, title, chosen)
+    except (CpuCeilingExceeded, MemoryError) as exc:
+        raise WorkerError(_too_costly(_limits, exc)) from None
+
+
 def items_of(articles: Sequence[Article]) -> list[Item]:
     return [(a.id, a.title, a.text, a.language) for a in articles]
 
@@ -261,6 +276,16 @@ class Workers:
         if not articles:
             return []
         future = self._schedule(classify_items, items_of(articles))
+        try:
+            return await asyncio.wrap_future(future)
+        except ProcessExpired as exc:
+            raise WorkerError(_death(exc)) from None
+        except TimeoutError:
+            raise WorkerError(_timed_out(self.limits)) from None
+
+    async def read_page(self, body: bytes, url: str, title: str) -> tuple[Page, Verdict | None]:
+        """A worker that dies or overruns on a page fails that page alone (WorkerError)."""
+        future = self._schedule(read_page, body, url, title)
         try:
             return await asyncio.wrap_future(future)
         except ProcessExpired as exc:

@@ -66,6 +66,7 @@ def document(note: Note) -> dict[str, Any]:
             "explanation": note.explanation,
             "story_id": note.story_id,
             "summary": view.summary,
+            "lead": view.lead,
             **_links(note.judge_links),
         }
         return {**head, "article": article}

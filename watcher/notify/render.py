@@ -114,6 +114,7 @@ class ArticleView:
     published: datetime
     language: str | None
     summary: str
+    lead: str | None = None  # the opening of the article's own page, when it was read
 
     @classmethod
     def of(cls, article: Article, language: str | None = None) -> ArticleView:
@@ -125,6 +126,7 @@ class ArticleView:
             published=article.published,
             language=article.language or language,
             summary=clean_text(article.text, SUMMARY_LIMIT),
+            lead=clean_text(article.lead, SUMMARY_LIMIT) if article.lead else None,
         )
 
 

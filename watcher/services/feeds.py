@@ -25,6 +25,7 @@ class CheckedEntry:
     relevant: bool
     aspects: tuple[str, ...]
     summary: str
+    page: dict[str, object] | None = None  # with --enrich: what reading its page gave
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,13 @@ class FeedCheck:
 
 
 async def check_feed(
-    config: Config, url: str, model: RelevanceModel, now: datetime, limit: int = 20
+    config: Config,
+    url: str,
+    model: RelevanceModel,
+    now: datetime,
+    limit: int = 20,
+    *,
+    enrich: bool = False,
 ) -> FeedCheck:
     """Fetch `url` once with the configured limits and judge each entry as the daemon would."""
     from watcher.ceilings import Limits
@@ -74,8 +81,13 @@ async def check_feed(
         )
         reply = after_parse(reply, parsed)
     entries = parsed.entries if parsed is not None and not parsed.error else ()
+    pages: list[dict[str, object] | None] = [None] * min(limit, len(entries))
+    if enrich:
+        from watcher.enrich.reader import check_pages
+
+        pages = list(await check_pages(config, entries[:limit], model))
     checked = []
-    for entry in entries[:limit]:
+    for entry, page in zip(entries[:limit], pages, strict=True):
         verdict = model.classify(entry.title, entry.text, entry.language)
         checked.append(
             CheckedEntry(
@@ -87,6 +99,7 @@ async def check_feed(
                 relevant=verdict.relevant,
                 aspects=verdict.aspects,
                 summary=entry.text[:200],
+                page=page,
             )
         )
     return FeedCheck(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ class FeedStatus:
     last_error: str | None
     http_status: int | None
     articles: int
+    pages: dict[str, Any] | None = None  # article pages read, failed, refused (and why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +37,14 @@ class StatusReport:
     dead_letters: int
     sent: int
     database: str | None = None  # set while the daemon cannot write to it (polling paused)
+    pages: dict[str, int] = field(default_factory=dict)  # article pages, all feeds
 
 
 def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _health(row: dict[str, Any]) -> FeedStatus:
+def _health(row: dict[str, Any], pages: dict[str, Any] | None = None) -> FeedStatus:
     stopped = row["disabled_reason"] or row["gone_reason"]
     state = (row["disabled_reason"] and "disabled") or (row["gone_reason"] and "gone")
     if not state:
@@ -61,6 +63,7 @@ def _health(row: dict[str, Any]) -> FeedStatus:
         ),
         http_status=row["last_http_status"],
         articles=row["articles"],
+        pages=pages,
     )
 
 
@@ -75,13 +78,15 @@ def _skipped(row: dict[str, Any]) -> str | None:
 def status(store: Store) -> StatusReport:
     """Reads only: safe on a read-only store."""
     queue = store.queue_summary()
+    marks = store.page_marks()
     return StatusReport(
-        feeds=tuple(_health(row) for row in store.feed_status()),
+        feeds=tuple(_health(row, marks.get(row["id"])) for row in store.feed_status()),
         articles=store.article_count(),
         queue_depth=queue["queue_depth"],
         dead_letters=queue["dead_letters"],
         sent=queue["sent"],
         database=_refused(store),
+        pages=store.page_counts(),
     )
 
 

@@ -25,6 +25,7 @@ from watcher.models import (
     FetchLogRow,
     Message,
     OutboxItem,
+    PageRead,
     Verdict,
 )
 from watcher.store import (
@@ -34,6 +35,7 @@ from watcher.store import (
     feeds,
     health,
     outbox,
+    pages,
     stories,
     subscribers,
     verdicts,
@@ -134,12 +136,15 @@ class Store:
         now: datetime,
         judged: Sequence[Verdict | None] = (),
         seen: frozenset[str] | None = None,
+        reads: Sequence[PageRead | None] = (),
     ) -> list[tuple[Article, Verdict | None]]:
         """Save the feed's new state, the log row and the new articles (with the verdicts
-        given, aligned with `entries`) in one transaction; remember `seen` if given.
-        Returns the new articles."""
+        and page reads given, aligned with `entries`) in one transaction; remember `seen`
+        if given. Returns the new articles."""
         with unwritable_as_store_error(), self.transaction():
             stored = articles.insert_new(self.db, feed, entries, judged, now)
+            if reads:
+                stored = pages.save_reads(self.db, feed.id, entries, reads, stored, now)
             feeds.apply_update(self.db, feed.id, update)
             if seen is not None:
                 feeds.remember_entries(self.db, feed.id, seen)
@@ -170,7 +175,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         if text:
             self.index_for_search()  # a search sees every stored article, indexed or not yet
-        return articles.search(self.db, text, since, limit)
+        return pages.attach(self.db, articles.search(self.db, text, since, limit))
 
     def list_articles(self, wanted: ArticleFilter) -> list[ArticleSummary]:
         """Searches see what is indexed: the daemon indexes at every tick, `poll` at its end."""
@@ -181,6 +186,13 @@ class Store:
 
     def article_exists(self, article_id: int) -> bool:
         return bool(self.articles([article_id]))
+
+    # article pages -----------------------------------------------------------
+    def page_counts(self) -> dict[str, int]:
+        return pages.counts(self.db)
+
+    def page_marks(self) -> dict[int, dict[str, Any]]:
+        return pages.feed_marks(self.db)
 
     # verdicts and feedback ---------------------------------------------------
     def save_verdicts(self, results: Sequence[tuple[int, Verdict]], now: datetime) -> None:

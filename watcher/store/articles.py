@@ -146,8 +146,8 @@ def index_pending(db: sqlite_utils.Database) -> int:
     if top <= done:
         return 0
     db.execute(
-        "INSERT INTO articles_fts (rowid, title, text)"
-        " SELECT id, title, text FROM articles WHERE id > ? AND id <= ? ORDER BY id",
+        "INSERT INTO articles_fts (rowid, title, text, page_text)"
+        " SELECT id, title, text, page_text FROM articles WHERE id > ? AND id <= ? ORDER BY id",
         [done, top],
     )
     db.execute("UPDATE search_index_state SET indexed_upto = ?", [top])
@@ -205,10 +205,14 @@ def listing(db: sqlite_utils.Database, wanted: ArticleFilter) -> list[ArticleSum
         where.append("(f.name = ? OR f.source_url = ? OR f.url = ?)")
         params += [wanted.feed] * 3
     clause = f"WHERE {' AND '.join(where)}" if where else ""
+    # The page's lead (m008); a read-only look at an older database has no pages yet.
+    lead, pages = "NULL", ""
+    if db["article_pages"].exists():
+        lead, pages = "p.lead", " LEFT JOIN article_pages p ON p.article_id = a.id"
     rows = db.query(
         "SELECT a.id, a.title, a.url, a.published, a.first_seen, a.language, a.score,"
-        " a.relevant, a.aspects, f.name AS feed_name FROM articles a"
-        f" JOIN feeds f ON f.id = a.feed_id {clause}"
+        f" a.relevant, a.aspects, f.name AS feed_name, {lead} AS lead FROM articles a"
+        f" JOIN feeds f ON f.id = a.feed_id{pages} {clause}"
         " ORDER BY a.published DESC, a.id DESC LIMIT ?",
         [*params, wanted.limit],
     )
@@ -229,4 +233,5 @@ def _summary(row: dict[str, Any]) -> ArticleSummary:
         score=row["score"],
         relevant=None if row["relevant"] is None else bool(row["relevant"]),
         aspects=tuple(json.loads(row["aspects"] or "[]")),
+        lead=row.get("lead"),
     )

@@ -226,6 +226,59 @@ def m007_feeds_count_skipped_entries(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m008_article_pages(db: sqlite_utils.Database) -> None:
+    """Article pages read when the feed said too little: the extracted text is stored with
+    the article (`page_text`, beside the feed's own text) and joins the search index; what
+    each read gave (read, unusable, failed, refused, skipped and why) is kept beside it.
+    FTS5 cannot add a column, so the index is rebuilt with the rows it already held (the
+    rows above `indexed_upto` still wait for their batch, see m005)."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN page_text TEXT;
+        CREATE TABLE article_pages (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            url TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT,
+            final_url TEXT,
+            canonical_url TEXT,
+            title TEXT,
+            published TEXT,
+            language TEXT,
+            lead TEXT,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            elapsed REAL NOT NULL DEFAULT 0,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX article_pages_feed ON article_pages (feed_id, outcome);
+
+        DROP TRIGGER IF EXISTS articles_au;
+        DROP TRIGGER IF EXISTS articles_ad;
+        DROP TABLE IF EXISTS articles_fts;
+        CREATE VIRTUAL TABLE articles_fts USING FTS5 (
+            title, text, page_text, tokenize='unicode61', content='articles'
+        );
+        INSERT INTO articles_fts (rowid, title, text, page_text)
+            SELECT id, title, text, page_text FROM articles
+            WHERE id <= (SELECT indexed_upto FROM search_index_state) ORDER BY id;
+        CREATE TRIGGER articles_au AFTER UPDATE OF title, text, page_text ON articles
+        WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
+          INSERT INTO articles_fts (articles_fts, rowid, title, text, page_text)
+            VALUES ('delete', old.id, old.title, old.text, old.page_text);
+          INSERT INTO articles_fts (rowid, title, text, page_text)
+            VALUES (new.id, new.title, new.text, new.page_text);
+        END;
+        CREATE TRIGGER articles_ad AFTER DELETE ON articles
+        WHEN old.id <= (SELECT indexed_upto FROM search_index_state) BEGIN
+          INSERT INTO articles_fts (articles_fts, rowid, title, text, page_text)
+            VALUES ('delete', old.id, old.title, old.text, old.page_text);
+        END;
+        """
+    )
+
+
+@migrations()
 def m010_console_indexes(db: sqlite_utils.Database) -> None:
     """The web console lists matches newest first with keyset pages (relevant ones by default),
     groups them by story, and /metrics reads the last hour of the fetch log. The daemon's
