@@ -42,8 +42,8 @@ def wants_page(
 def _leads(verdict: Verdict) -> int:
     """How many of the topic's handles a headline names: each party found, and the
     instrument. A headline naming two of them is uncertain whatever its score: with no text,
-    the model can only be confidently unsure ("Moscow and Tehran seal long-term partnership"
-    scores 0.03 on its own and 0.98 on its article)."""
+    the model can only be confidently unsure ("Moscow, Tehran ink document" scores 0.06 on
+    its own and 0.998 on its article)."""
     explanation = verdict.explanation
     parties = explanation.get("entities")
     found = len(parties) if isinstance(parties, dict) else 0
