@@ -167,7 +167,6 @@ class PollReport:
     entries: int = 0
     message: str | None = None
     bytes_transferred: int = 0
-    new_article_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,7 +180,6 @@ class Pipeline:
             entries=len(entries),
             message=reply.message,
             bytes_transferred=result.bytes_transferred,
-            new_article_ids=tuple(new_ids),
         )
 
     async def classify(self, articles: Sequence[Article]) -> None:
