@@ -387,7 +387,7 @@ def _time(moment: datetime | None) -> str:
 @pass_context
 def status(ctx: Context, as_json: bool) -> None:
     """Per-feed health: last success, errors, next poll, articles. Writes nothing."""
-    from watcher.display import ago
+    from watcher.display import ago, due
     from watcher.services.database import open_store
     from watcher.services.status import status as read_status
 
@@ -419,7 +419,7 @@ def status(ctx: Context, as_json: bool) -> None:
                 ),
                 str(f.error_count),
                 f.last_error or "",
-                ago(f.next_poll_at, now, never="not polled any more"),
+                due(f.next_poll_at, now),
                 str(f.articles),
                 _pages(f.pages),
             )

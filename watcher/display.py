@@ -40,6 +40,15 @@ def ago(moment: datetime | None, now: datetime, *, never: str = "never") -> str:
     return f"{words} ago" if delta >= 0 else f"in {words}"
 
 
+def due(moment: datetime | None, now: datetime, *, never: str = "not polled any more") -> str:
+    """When something scheduled happens: 'in 14m', or 'due now' once its time has come."""
+    if moment is None:
+        return never
+    if (moment - now).total_seconds() < 60:
+        return "due now"
+    return f"in {duration(round((moment - now).total_seconds() / 60) * 60)}"
+
+
 def local_time(moment: datetime | None, zone: tzinfo | None = None) -> str:
     """'2026-12-02 09:15 CET' in the given zone (default: the machine's), or '' for None."""
     if moment is None:

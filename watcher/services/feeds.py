@@ -60,7 +60,10 @@ async def check_feed(
     *,
     enrich: bool = False,
 ) -> FeedCheck:
-    """Fetch `url` once with the configured limits and judge each entry as the daemon would."""
+    """Fetch `url` once with the configured limits and judge each entry as the daemon would.
+    The URL is taken as the operator's own, like a configured feed: the address policy lets
+    it reach a private or loopback host. A caller that takes URLs from less trusted people
+    must check them against `[polling] allow_private` first."""
     from watcher.ceilings import Limits
     from watcher.decide import after_parse, read_fetch
     from watcher.fetch import Fetcher
