@@ -40,7 +40,7 @@ from watcher.notify.notifier import Notifier
 from watcher.store import Store
 from watcher.timing import next_poll_after_error
 from watcher.topic.relevance import current_model
-from watcher.workers import Workers
+from watcher.workers import WorkerError, Workers
 
 log = logging.getLogger("watcher.pipeline")
 
@@ -182,25 +182,34 @@ class Pipeline:
             bytes_transferred=result.bytes_transferred,
         )
 
-    async def classify(self, articles: Sequence[Article]) -> None:
-        """Score stored articles, then store the verdicts and the messages they cause together."""
+    async def classify(self, articles: Sequence[Article]) -> int:
+        """Score stored articles, then store the verdicts and the messages they cause together.
+        Returns how many were judged: none when their worker died or overran (they stay in
+        the backlog, judged at the next start or model change)."""
         if not articles:
-            return
+            return 0
         by_id = {article.id: article for article in articles}
-        verdicts = await self.workers.classify(articles)
+        try:
+            verdicts = await self.workers.classify(articles)
+        except WorkerError as exc:
+            log.warning("could not judge %d stored articles now: %s", len(articles), exc)
+            return 0
         now = self.clock()
         with self.store.transaction():
             self.store.save_verdicts(verdicts, now)
             enqueued = self.notifier.route_verdicts([(by_id[i], v) for i, v in verdicts], now)
         if enqueued:
             self.notifier.on_enqueued()
+        return len(verdicts)
 
     async def classify_backlog(self) -> int:
         """Articles stored but not yet judged (the daemon stopped in between) are judged now."""
         done = 0
         while batch := self.store.unclassified(BACKLOG_BATCH):
-            await self.classify(batch)
-            done += len(batch)
+            judged = await self.classify(batch)
+            if not judged:
+                break
+            done += judged
         return done
 
     def refresh_model(self) -> bool:
