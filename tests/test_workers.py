@@ -83,7 +83,12 @@ def test_a_worker_killed_mid_document_is_replaced_and_other_documents_never_noti
         os.kill(busy, signal.SIGKILL)
         killed = await doomed
         after = [await other for other in others] + [await parse(executor, GOOD)]
-        return busy, killed, after, await worker_pids(executor)
+        pids = await worker_pids(executor)
+        deadline = time.monotonic() + 60
+        while len(pids) < executor.count and time.monotonic() < deadline:  # replacement starting
+            await asyncio.sleep(0.1)
+            pids = await worker_pids(executor)
+        return busy, killed, after, pids
 
     busy, killed, after, pids = asyncio.run(run())
     assert killed.error is not None and "killed by SIGKILL" in killed.error

@@ -76,6 +76,7 @@ class Pipeline:
         # Bounds the feeds between fetch and store (their bodies wait for a parse worker),
         # not just the open connections; the daemon and `poll` share it.
         self._slots = asyncio.Semaphore(config.polling.concurrency)
+        self.polling: set[int] = set()  # feeds past that gate: fetching, parsing or storing
 
     async def poll(
         self, feeds: Sequence[Feed], on_done: Callable[[PollReport], None] | None = None
@@ -99,7 +100,10 @@ class Pipeline:
     async def poll_feed(self, feed: Feed) -> PollReport:
         """Poll one feed. Whatever happens, the feed's state is saved and nothing is raised."""
         try:
-            return await self._poll_feed(feed)
+            try:
+                return await self._poll_feed(feed)
+            finally:
+                self.polling.discard(feed.id)
         except asyncio.CancelledError:
             raise
         except StoreWriteError as exc:
@@ -119,6 +123,7 @@ class Pipeline:
 
     async def _poll_feed(self, feed: Feed) -> PollReport:
         async with self._slots:
+            self.polling.add(feed.id)  # under way: a stop lets it finish (Daemon.drain)
             result = await self.fetcher.fetch(
                 feed.url, feed.etag, feed.last_modified, configured=feed.source_url
             )
