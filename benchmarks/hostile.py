@@ -63,7 +63,7 @@ async def run_cases(pool: Workers) -> None:
     for name, (body, content_type) in cases().items():
         reset_peak(pid)
         started = time.monotonic()
-        parsed, _ = await pool.parse(
+        parsed, _ = await pool.parse_and_judge(
             body, {"content-type": content_type}, "https://e.org/f", "k", datetime.now(UTC)
         )
         wall = time.monotonic() - started

@@ -61,8 +61,8 @@ class _VerdictsLost:
     def __getattr__(self, name):
         return getattr(self._pool, name)
 
-    async def parse(self, *args, **kwargs):
-        parsed, judged = await self._pool.parse(*args, **kwargs)
+    async def parse_and_judge(self, *args, **kwargs):
+        parsed, judged = await self._pool.parse_and_judge(*args, **kwargs)
         return parsed, (None,) * len(judged)
 
 

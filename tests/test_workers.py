@@ -24,7 +24,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def parse(pool: Workers, body: bytes, content_type: str = "application/rss+xml"):
-    parsed, _ = await pool.parse(body, {"content-type": content_type}, "https://e.org/", "k", NOW)
+    parsed, _ = await pool.parse_and_judge(
+        body, {"content-type": content_type}, "https://e.org/", "k", NOW
+    )
     return parsed
 
 

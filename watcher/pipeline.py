@@ -132,7 +132,7 @@ class Pipeline:
             parsed: ParsedFeed | None = None
             judged: tuple[Verdict | None, ...] = ()
             if reply.outcome is Outcome.NEW_CONTENT:
-                parsed, judged = await self.workers.parse(
+                parsed, judged = await self.workers.parse_and_judge(
                     result.body,
                     result.headers,
                     result.final_url,

@@ -251,7 +251,7 @@ class Workers:
             future = self._pool.schedule(function, args=args, timeout=self.limits.wall)
         return future
 
-    async def parse(
+    async def parse_and_judge(
         self,
         body: bytes,
         headers: Mapping[str, str],
