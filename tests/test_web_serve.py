@@ -92,3 +92,10 @@ def test_a_taken_port_leaves_the_daemon_running_without_a_console(tmp_path, capl
         with caplog.at_level(logging.ERROR, logger="watcher.web"):
             assert background_console(config, utcnow) is None
     assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
+
+
+def test_serve_refuses_a_database_it_cannot_write(tmp_path):
+    (tmp_path / "watcher.db").write_bytes(b"this is not a database")
+    config = write_config(tmp_path, [], "")
+    code, output = _serve(config.source)
+    assert code == 2 and "is not an SQLite database" in output

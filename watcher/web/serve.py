@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from watcher.config import Config, listen_address, secret
 from watcher.errors import WatcherError
+from watcher.store import Store
 from watcher.web.app import create_app
 from watcher.web.security import access_for
 
@@ -29,6 +30,7 @@ def console_app(
     """The console for this config; ConfigError when its login or link key is missing."""
     access = access_for(config.web, listen or config.web.listen, env)
     link_key = secret(config.web.secret_env, env) if config.web.secret_env else None
+    Store.open(config.database).close()  # a missing, damaged or read-only database stops here
     return create_app(config, access, link_key, clock)
 
 
