@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from watcher.config import Config
 from watcher.errors import NotFoundError
 from watcher.models import Verdict
-from watcher.services.judging import record_feedback
+from watcher.services.judging import clear_feedback, record_feedback
 from watcher.store import Store
-from watcher.store.matches import forget_judgement, recent_for_preview, verdict_row
+from watcher.store.matches import recent_for_preview, verdict_row
 
 PREVIEW_WINDOW = timedelta(days=30)
 PREVIEW_LIMIT = 2000
@@ -59,8 +59,7 @@ def record_judgement(
     if not articles:
         raise _unknown(article_id)
     if relevant is None:
-        with store.transaction():
-            forget_judgement(store.db, article_id)
+        clear_feedback(store, article_id)
     else:
         record_feedback(store, article_id, relevant, now)
     article = articles[0]

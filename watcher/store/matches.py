@@ -211,11 +211,6 @@ def judgement(db: sqlite_utils.Database, article_id: int) -> bool | None:
     return None if found is None else bool(found[0])
 
 
-def forget_judgement(db: sqlite_utils.Database, article_id: int) -> bool:
-    cursor = db.conn.execute("DELETE FROM feedback WHERE article_id = ?", [article_id])
-    return cursor.rowcount > 0
-
-
 def verdict_row(db: sqlite_utils.Database, article_id: int) -> dict[str, Any] | None:
     """The stored verdict of one article (score, relevant, aspects, explanation, version)."""
     rows = list(
