@@ -129,6 +129,15 @@ def _shot(driver: object, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))  # type: ignore[attr-defined]
 
 
+def _after_click(driver: object, button: object) -> None:
+    """Click a submit button and wait for the page it posts to (a click does not wait)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+
+
 def _rows(driver: object) -> list[str]:
     from selenium.webdriver.common.by import By
 
@@ -148,14 +157,14 @@ def test_browse_search_judge_and_see_it_leave(browser, site):
 
     search = driver.find_element(By.ID, "q")
     search.send_keys("lawmakers")
-    driver.find_element(By.ID, "search").click()
+    _after_click(driver, driver.find_element(By.ID, "search"))
     assert _rows(driver) == [RATIFIED.title]
     _shot(driver, "search")
 
     driver.get(console.base + "/")
     ratified = rows(config, "SELECT id FROM articles WHERE title = ?", (RATIFIED.title,))[0]["id"]
     row = driver.find_element(By.ID, f"article-{ratified}")
-    row.find_element(By.CSS_SELECTOR, "button.judge-irrelevant").click()
+    _after_click(driver, row.find_element(By.CSS_SELECTOR, "button.judge-irrelevant"))
     assert driver.current_url.rstrip("/") == console.base
     assert RATIFIED.title not in _rows(driver)
     assert rows(config, "SELECT label FROM feedback WHERE article_id = ?", (ratified,)) == [
@@ -189,7 +198,7 @@ def test_signed_link_from_a_captured_email(browser, site):
     driver.get(link)
     assert rows(config, "SELECT * FROM feedback") == []  # opening the link records nothing
     _shot(driver, "link-confirm")
-    driver.find_element(By.ID, "confirm").click()
+    _after_click(driver, driver.find_element(By.ID, "confirm"))
     recorded = driver.find_element(By.ID, "recorded").text
     assert "recorded" in recorded.lower()
     assert len(rows(config, "SELECT * FROM feedback")) == 1
