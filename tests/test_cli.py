@@ -64,8 +64,27 @@ def test_help_lists_every_command():
 HEAVY = ("pydantic", "sqlite_utils", "numpy", "httpx", "jinja2", "rich", "apscheduler")
 
 
+SUBSCRIBED = """
+[smtp]
+host = "127.0.0.1"
+[[subscribers]]
+name = "mail"
+channel = { type = "email", to = "desk@example.org" }
+[[subscribers]]
+name = "hook"
+channel = { type = "webhook", url = "https://hooks.example.org/w", secret_env = "HOOK_KEY" }
+[[subscribers]]
+name = "chat"
+channel = { type = "slack", url = "https://hooks.example.org/s" }
+[[subscribers]]
+name = "many"
+channel = { type = "apprise", urls_env = "SOME_APPRISE_URLS" }
+"""
+
+
 def test_help_and_status_import_only_what_they_need(tmp_path):
-    """`--help` loads no heavy library; `status` loads neither the model nor the network."""
+    """`--help` loads no heavy library; the read-only commands load neither the model nor
+    the network, even with a subscriber of every channel to validate."""
     probe = (
         "import sys\n"
         "from watcher.cli import cli\n"
@@ -87,14 +106,17 @@ def test_help_and_status_import_only_what_they_need(tmp_path):
 
     with open_store(load_config(config)):
         pass  # a migrated database for `status` to read
-    status = subprocess.run(
-        [sys.executable, "-c", probe, "--config", str(config), "status"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    modules = set(status.stderr.strip().splitlines()[-1].split())
-    assert not modules & {"numpy", "httpx", "jinja2", "apscheduler", "py3langid"}
+    config.write_text(config.read_text(encoding="utf-8") + SUBSCRIBED, encoding="utf-8")
+    for command in ("status", "articles", "outbox"):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, "--config", str(config), command],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        modules = set(done.stderr.strip().splitlines()[-1].split())
+        heavy = {"numpy", "httpx", "jinja2", "apscheduler", "py3langid", "apprise", "rich"}
+        assert not modules & heavy, (command, modules & heavy)
 
 
 # refusing bad setups ------------------------------------------------------------------------

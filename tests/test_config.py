@@ -34,6 +34,22 @@ CASES = {
         "[[subscribers]]\nname = 'a'\nemail = 'a@example.org'\ntimezone = 'Mars/Olympus'\n",
         "subscribers[0].timezone: unknown time zone 'Mars/Olympus'",
     ),
+    "hour out of range": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\ndigest = 'daily 25:00'\n",
+        "digest schedule 'daily 25:00' is not valid (25:00 is not a time of day",
+    ),
+    "minute out of range": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\ndigest = 'weekly mon 08:60'\n",
+        "digest schedule 'weekly mon 08:60' is not valid (08:60 is not a time of day",
+    ),
+    "bad weekday": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\ndigest = 'weekly someday 08:00'\n",
+        "a cron line has five fields",
+    ),
+    "bad cron field": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\ndigest = '0 99 * * *'\n",
+        "digest schedule '0 99 * * *' is not valid",
+    ),
     "no channel": ("[[subscribers]]\nname = 'a'\n", "needs exactly one channel"),
     "two channels": (
         "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\nwebhook = 'https://h.example.org/'\n",

@@ -292,10 +292,10 @@ class SubscriberConfig(Section):
 
     @model_validator(mode="after")
     def _valid_schedule(self) -> SubscriberConfig:
-        from watcher.timing import digest_trigger
+        from watcher.timing import check_digest_schedule
 
         try:
-            digest_trigger(self.digest, self.timezone)
+            check_digest_schedule(self.digest, self.timezone)
         except (ValueError, KeyError) as exc:
             raise ValueError(
                 f"digest schedule {self.digest!r} is not valid ({exc}); use 'daily 08:00', "

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
+if TYPE_CHECKING:  # APScheduler loads when a trigger is built, not when a config is read
+    from apscheduler.triggers.cron import CronTrigger
 
 MIN_DELAY = 30.0
 
@@ -80,8 +82,24 @@ _DAILY = re.compile(r"^daily\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
 _WEEKLY = re.compile(r"^weekly\s+(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
 
 
+def check_digest_schedule(schedule: str, timezone: str) -> None:
+    """ValueError unless the schedule is one `digest_trigger` accepts. The daily and weekly
+    forms are checked here, so reading a config loads APScheduler only for a cron line."""
+    ZoneInfo(timezone)
+    text = schedule.strip()
+    match = _DAILY.match(text) or _WEEKLY.match(text)
+    if match is None:
+        digest_trigger(text, timezone)
+        return
+    hour, minute = (int(part) for part in match.groups()[-2:])
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{hour:02d}:{minute:02d} is not a time of day (00:00 to 23:59)")
+
+
 def digest_trigger(schedule: str, timezone: str) -> CronTrigger:
     """'daily HH:MM', 'weekly mon HH:MM' or a five-field cron line, in a time zone."""
+    from apscheduler.triggers.cron import CronTrigger
+
     zone = ZoneInfo(timezone)
     text = schedule.strip()
     if match := _DAILY.match(text):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from watcher.config import ChannelSettings, Config
 from watcher.models import OutboxItem
 from watcher.notify.render import Note
+
+if TYPE_CHECKING:  # Jinja2 loads when templates are built, not when a config is read
+    import jinja2
 
 S = TypeVar("S", bound=ChannelSettings)
 

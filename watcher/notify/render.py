@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 from watcher.models import Article, DigestItem, Verdict
+
+if TYPE_CHECKING:
+    import jinja2
 
 SUBJECT_LIMIT = 180
 TITLE_LIMIT = 500
@@ -294,6 +296,8 @@ def date(value: datetime | None, zone: str = "UTC") -> str:
 
 def environment(override: Path | None = None) -> jinja2.Environment:
     """Jinja2 for the channels that use templates: HTML autoescaped, overridable from a folder."""
+    import jinja2  # here, so that reading a config (which validates channels) does not load it
+
     loaders: list[jinja2.BaseLoader] = []
     if override is not None:
         loaders.append(jinja2.FileSystemLoader(str(override)))
