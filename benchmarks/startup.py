@@ -25,6 +25,24 @@ from watcher.services.database import open_store
 
 WATCHER = [sys.executable, "-m", "watcher"]
 TARGETS = {"--help": 0.3, "status": 0.5, "articles": 0.5, "outbox": 0.5}
+SUBSCRIBERS = """
+[smtp]
+host = "smtp.example.org"
+[[subscribers]]
+name = "mail"
+channel = { type = "email", to = "desk@example.org" }
+[[subscribers]]
+name = "hook"
+channel = { type = "webhook", url = "https://hooks.example.org/w" }
+[[subscribers]]
+name = "chat"
+channel = { type = "slack", url = "https://hooks.example.org/s" }
+[[subscribers]]
+name = "many"
+mode = "digest"
+digest = "0 8 * * 1-5"
+channel = { type = "apprise", urls_env = "SOME_APPRISE_URLS" }
+"""
 
 
 def build(folder: Path, feeds: int, per_feed: int) -> Path:
@@ -99,25 +117,20 @@ def main() -> None:
             f"database: {options.feeds} feeds, {options.feeds * options.articles_per_feed} "
             f"articles, built in {time.perf_counter() - started:.1f}s"
         )
-        # the same database, with a webhook subscriber: its channel modules load too
+        # the same database, with one subscriber of every channel: their settings are validated
         subscribed = config.with_name("subscribed.toml")
-        subscribed.write_text(
-            config.read_text(encoding="utf-8")
-            + '[[subscribers]]\nname = "desk"\n'
-            + 'channel = { type = "webhook", url = "https://hooks.example.org/w" }\n',
-            encoding="utf-8",
-        )
+        subscribed.write_text(config.read_text(encoding="utf-8") + SUBSCRIBERS, encoding="utf-8")
         for path in (config, subscribed):  # compile and cache every module, warm the file cache
             for command in TARGETS:
                 measure([*WATCHER, "--config", str(path), command], 1)
-        for label, path in (("", config), (" +subscriber", subscribed)):
+        for label, path in (("", config), (" +4 subscribers", subscribed)):
             for command, target in TARGETS.items():
                 if command == "--help" and label:
                     continue
                 args = [*WATCHER, "--config", str(path), command]
                 walls, cpus = measure(args, options.runs)
                 print(
-                    f"watcher {command + label:21} wall min {min(walls):.3f}s "
+                    f"watcher {command + label:31} wall min {min(walls):.3f}s "
                     f"median {statistics.median(walls):.3f}s max {max(walls):.3f}s | "
                     f"CPU median {statistics.median(cpus):.3f}s  (target {target}s, "
                     f"{options.runs} runs)"
