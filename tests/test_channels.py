@@ -14,6 +14,7 @@ import requests
 
 from tests import feeds as fx
 from tests.helpers import poll, rows
+from tests.servers import WebhookReceiver
 from tests.test_notify import SECRET, TREATY, Clock, deliver_all, enqueue_notice
 from watcher.config import ChannelSettings
 from watcher.deliver.apprise import load_apprise
@@ -102,6 +103,33 @@ def test_apprise_failing_for_good_ends_in_a_dead_letter_with_the_reason(
     [row] = rows(config, "SELECT status, last_error FROM outbox")
     assert row["status"] == "dead"
     assert "error=503" in row["last_error"] and "gave up after 2 attempts" in row["last_error"]
+
+
+def test_a_retry_goes_only_to_the_apprise_services_that_failed(receiver, make_config, monkeypatch):
+    """Two services; the second answers 500 once. The retry must not send the first a copy."""
+    second = WebhookReceiver()
+    try:
+        urls = [r.url.replace("http://", "json://") for r in (receiver, second)]
+        monkeypatch.setenv("WATCHER_TEST_APPRISE", " ".join(urls))
+        config = make_config([], body=apprise_sub() + '[delivery]\nbase_backoff = "10s"\n')
+        message_id = enqueue_notice(config, name="phones")
+        second.fail_with = [500]
+        clock = Clock()
+        assert deliver_all(config, clock) == 0
+        [row] = rows(config, "SELECT status, attempts, last_error, delivered_to FROM outbox")
+        assert row["status"] == "pending" and row["attempts"] == 1
+        assert row["last_error"].startswith("apprise phones: 1 of 2 service(s) failed: URL 2:")
+        assert len(row["delivered_to"].split()) == 1
+        assert "127.0.0.1" not in row["delivered_to"]  # a fingerprint, never the URL
+        clock.now += timedelta(minutes=5)
+        assert deliver_all(config, clock) == 1
+        assert len(receiver.payloads()) == 1  # not sent twice
+        [payload] = second.payloads()
+        assert f"message {message_id}" in payload["message"]
+        [row] = rows(config, "SELECT status, attempts FROM outbox")
+        assert row["status"] == "sent" and row["attempts"] == 2
+    finally:
+        second.close()
 
 
 class TelegramApi:

@@ -36,6 +36,7 @@ class DeliveryError(WatcherError):
         retryable: bool,
         retry_after: float | None = None,
         gone: bool = False,
+        delivered_to: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(f"{channel}: {message}")
         self.channel = channel
@@ -43,6 +44,8 @@ class DeliveryError(WatcherError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.gone = gone
+        # services of a multi-service channel that accepted the message before the failure
+        self.delivered_to = delivered_to
 
 
 class StoreWriteError(WatcherError):

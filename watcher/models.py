@@ -245,6 +245,8 @@ class OutboxItem:
     created_at: datetime
     last_error: str | None = None
     sent_at: datetime | None = None
+    # fingerprints of the services (of a multi-service channel) that already accepted it
+    delivered_to: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

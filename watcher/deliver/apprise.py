@@ -3,13 +3,15 @@
 The URLs carry tokens, so they come from an environment variable (`urls_env`), several
 separated by spaces, commas or new lines. Every URL is checked at start-up (a URL Apprise
 cannot parse is a config error). Apprise is synchronous: sends run in a small thread pool,
-off the event loop. A failed send is retried with backoff like any other; with several URLs a
-retry goes to all of them again (the message id in the body lets a receiver drop repeats).
+off the event loop. Each URL is a service of its own: when some accept a message and others
+fail, the outbox remembers which accepted it (by a fingerprint, never the URL) and the retry
+goes only to the others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -42,6 +44,11 @@ class AppriseSettings(ChannelSettings):
 def service_urls(target: AppriseSettings) -> list[str]:
     value = secret(target.urls_env) or ""
     return [url for url in _SEPARATORS.split(value) if url]
+
+
+def fingerprint(url: str) -> str:
+    """How the outbox names a service that accepted a message: the URL carries tokens."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
 
 
 def _judge(links: JudgeLinks | None, indent: str = "") -> list[str]:
@@ -147,19 +154,33 @@ class AppriseSender:
         except ConfigError as exc:
             raise DeliveryError(where, str(exc), retryable=True) from exc
         message = json.loads(item.body)
-        notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
-        for url in urls:
+        waiting = [
+            (n, url) for n, url in enumerate(urls, 1) if fingerprint(url) not in item.delivered_to
+        ]
+        accepted: set[str] = set()
+        failures = []
+        for number, url in waiting:
+            notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
             if not notifier.add(url):
-                raise DeliveryError(where, "a URL cannot be parsed", retryable=False)
-        with apprise.LogCapture(level=logging.WARNING) as captured:
-            done = notifier.notify(
-                body=message["body"],
-                title=message["title"],
-                body_format=message.get("format", "text"),
-            )
-        if done:
-            return f"accepted by {len(urls)} service(s)"
-        raise DeliveryError(where, _why(captured.getvalue()), retryable=True)
+                raise DeliveryError(where, f"URL {number} cannot be parsed", retryable=False)
+            with apprise.LogCapture(level=logging.WARNING) as captured:
+                done = notifier.notify(
+                    body=message["body"],
+                    title=message["title"],
+                    body_format=message.get("format", "text"),
+                )
+            if done:
+                accepted.add(fingerprint(url))
+            else:
+                failures.append(f"URL {number}: {_why(captured.getvalue())}")
+        earlier = len(urls) - len(waiting)
+        if not failures:
+            before = f" ({earlier} had it from an earlier attempt)" if earlier else ""
+            return f"accepted by {len(accepted)} service(s){before}"
+        reason = f"{len(failures)} of {len(urls)} service(s) failed: " + "; ".join(failures)
+        raise DeliveryError(
+            where, answer_text(reason), retryable=True, delivered_to=frozenset(accepted)
+        )
 
 
 def _why(log: Any) -> str:

@@ -42,6 +42,7 @@ class _Fate:
     status: str
     at: datetime
     error: str | None = None
+    delivered_to: frozenset[str] = frozenset()
 
 
 class Deliverer:
@@ -193,7 +194,7 @@ class Deliverer:
         elif not exc.retryable or attempts >= limit:
             if exc.retryable:
                 reason = f"{reason} (gave up after {attempts} attempts)"
-            self._record(item, _Fate("dead", now, reason))
+            self._record(item, _Fate("dead", now, reason, exc.delivered_to))
             log.error("dead letter id=%s to=%s: %s", item.id, item.subscriber, reason)
         else:
             when = next_delivery_attempt(
@@ -204,7 +205,7 @@ class Deliverer:
                 exc.retry_after,
                 self.rng.random(),
             )
-            self._record(item, _Fate("retry", when, reason))
+            self._record(item, _Fate("retry", when, reason, exc.delivered_to))
             log.warning(
                 "retry id=%s to=%s via=%s attempt=%d next=%s: %s",
                 item.id,
@@ -227,9 +228,9 @@ class Deliverer:
                 if fate.status == "sent":
                     self.store.mark_sent(item_id, fate.at)
                 elif fate.status == "retry":
-                    self.store.mark_retry(item_id, fate.error or "", fate.at)
+                    self.store.mark_retry(item_id, fate.error or "", fate.at, fate.delivered_to)
                 else:
-                    self.store.mark_dead(item_id, fate.error or "")
+                    self.store.mark_dead(item_id, fate.error or "", fate.delivered_to)
             except StoreWriteError as exc:
                 self._write_failed(exc)
                 return

@@ -250,13 +250,21 @@ class Store:
         with _refused(), self.transaction():
             outbox.mark_sent(self.db, item_id, now)
 
-    def mark_retry(self, item_id: str, error: str, next_at: datetime) -> None:
+    def mark_retry(
+        self,
+        item_id: str,
+        error: str,
+        next_at: datetime,
+        delivered_to: frozenset[str] = frozenset(),
+    ) -> None:
         with _refused(), self.transaction():
-            outbox.mark_retry(self.db, item_id, error, next_at)
+            outbox.mark_retry(self.db, item_id, error, next_at, delivered_to)
 
-    def mark_dead(self, item_id: str, error: str) -> None:
+    def mark_dead(
+        self, item_id: str, error: str, delivered_to: frozenset[str] = frozenset()
+    ) -> None:
         with _refused(), self.transaction():
-            outbox.mark_dead(self.db, item_id, error)
+            outbox.mark_dead(self.db, item_id, error, delivered_to)
 
     def requeue(self, item_id: str | None, now: datetime) -> int:
         with self.transaction():

@@ -296,3 +296,10 @@ def m010_console_indexes(db: sqlite_utils.Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m011_outbox_remembers_partial_delivery(db: sqlite_utils.Database) -> None:
+    """A channel with several services per subscriber (Apprise) records which of them already
+    accepted a message, by fingerprint, so that a retry goes only to the ones that failed."""
+    db.execute("ALTER TABLE outbox ADD COLUMN delivered_to TEXT NOT NULL DEFAULT ''")

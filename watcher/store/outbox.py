@@ -27,6 +27,7 @@ def _item(row: dict[str, Any]) -> OutboxItem:
         created_at=created,
         last_error=row["last_error"],
         sent_at=from_iso(row["sent_at"]),
+        delivered_to=frozenset(row["delivered_to"].split()),
     )
 
 
@@ -74,18 +75,44 @@ def mark_sent(db: sqlite_utils.Database, item_id: str, now: datetime) -> None:
     )
 
 
-def mark_retry(db: sqlite_utils.Database, item_id: str, error: str, next_at: datetime) -> None:
+def mark_retry(
+    db: sqlite_utils.Database,
+    item_id: str,
+    error: str,
+    next_at: datetime,
+    delivered_to: frozenset[str] = frozenset(),
+) -> None:
+    """Try again at `next_at`; `delivered_to` adds the services that accepted it this time."""
     db.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
         " WHERE id = ?",
         [error, iso(next_at), item_id],
     )
+    _add_delivered(db, item_id, delivered_to)
 
 
-def mark_dead(db: sqlite_utils.Database, item_id: str, error: str) -> None:
+def mark_dead(
+    db: sqlite_utils.Database,
+    item_id: str,
+    error: str,
+    delivered_to: frozenset[str] = frozenset(),
+) -> None:
+    """Give up; services that accepted it are remembered, so a manual retry skips them."""
     db.execute(
         "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
         [error, item_id],
+    )
+    _add_delivered(db, item_id, delivered_to)
+
+
+def _add_delivered(db: sqlite_utils.Database, item_id: str, delivered_to: frozenset[str]) -> None:
+    if not delivered_to:
+        return
+    row = db.execute("SELECT delivered_to FROM outbox WHERE id = ?", [item_id]).fetchone()
+    known = set(row[0].split()) if row else set()
+    db.execute(
+        "UPDATE outbox SET delivered_to = ? WHERE id = ?",
+        [" ".join(sorted(known | delivered_to)), item_id],
     )
 
 
