@@ -193,13 +193,16 @@ def init(directory: Path, force: bool) -> None:
 def run(ctx: Context) -> None:
     """Run the daemon: poll due feeds, classify, alert; stop with Ctrl-C or SIGTERM."""
     config = ctx.config
-    from watcher.services.setup import check_startup
-
-    check_startup(config)
-    from watcher.app import run_daemon
+    from watcher.interrupt import interruptible_loading
 
     try:
-        run_daemon(config)
+        with interruptible_loading():
+            from watcher.services.setup import check_startup
+
+            check_startup(config)
+            from watcher.app import run_daemon
+
+            run_daemon(config)
     except KeyboardInterrupt:  # before the daemon's own handler is in place
         click.echo("stopped before the daemon was ready", err=True)
 
