@@ -157,6 +157,11 @@ def _strength(unit: Unit, naming: float, all_parties_in_doc: bool) -> float:
             # A headline cut before the partner ("Duma ratifies 20-year partnership treaty
             # with...") that still names an attribute only this instrument has.
             return 0.75
+        if unit.anchors and unit.events:
+            # The other party left implicit, as a country's own press does ("Parliament
+            # approves the comprehensive strategic partnership treaty with Russia"): the
+            # instrument by its name, at a stage of its life, and no other country named.
+            return 0.5
     return 0.0
 
 
