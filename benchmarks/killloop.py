@@ -70,6 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "w.toml"
         config.write_text(
+            '[web]\nlisten = ""\n'  # no console: daemons here would all want port 8080
             f'[storage]\npath = "w.db"\n[polling]\ntick = "0.5s"\n'
             f'[topic]\npath = "{REPO}/config/topic.toml"\nseeds = "{REPO}/seeds"\n'
             f'[[feeds]]\nurl = "{feeds.url("/f")}"\ninterval = "30s"\n'

@@ -43,6 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "w.toml"
         path.write_text(
+            '[web]\nlisten = ""\n'  # no console: daemons here would all want port 8080
             f'[storage]\npath = "w.db"\n[topic]\npath = "{REPO}/config/topic.toml"\n'
             f'seeds = "{REPO}/seeds"\n[[feeds]]\nurl = "{feeds.url("/f")}"\n'
             f'[[subscribers]]\nname = "hook"\nwebhook = "{receiver.url}"\n'
