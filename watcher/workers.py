@@ -251,6 +251,16 @@ class Workers:
             future = self._pool.schedule(function, args=args, timeout=self.limits.wall)
         return future
 
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a call in a worker; a worker that dies or overruns fails this call alone."""
+        future = self._schedule(function, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except ProcessExpired as exc:
+            raise WorkerError(_death(exc)) from None
+        except TimeoutError:
+            raise WorkerError(_timed_out(self.limits)) from None
+
     async def parse_and_judge(
         self,
         body: bytes,
@@ -264,34 +274,19 @@ class Workers:
 
         A worker that dies or overruns reading it fails this document alone, as its error.
         """
-        future = self._schedule(parse_and_judge, body, dict(headers), url, feed_key, now, seen)
         try:
-            return await asyncio.wrap_future(future)
-        except ProcessExpired as exc:
-            return ParsedFeed(entries=(), error=_death(exc)), ()
-        except TimeoutError:
-            return ParsedFeed(entries=(), error=_timed_out(self.limits)), ()
+            return await self._call(parse_and_judge, body, dict(headers), url, feed_key, now, seen)
+        except WorkerError as exc:
+            return ParsedFeed(entries=(), error=str(exc)), ()
 
     async def classify(self, articles: Sequence[Article]) -> list[tuple[int, Verdict]]:
         if not articles:
             return []
-        future = self._schedule(classify_items, items_of(articles))
-        try:
-            return await asyncio.wrap_future(future)
-        except ProcessExpired as exc:
-            raise WorkerError(_death(exc)) from None
-        except TimeoutError:
-            raise WorkerError(_timed_out(self.limits)) from None
+        return await self._call(classify_items, items_of(articles))
 
     async def read_page(self, body: bytes, url: str, title: str) -> tuple[Page, Verdict | None]:
         """A worker that dies or overruns on a page fails that page alone (WorkerError)."""
-        future = self._schedule(read_page, body, url, title)
-        try:
-            return await asyncio.wrap_future(future)
-        except ProcessExpired as exc:
-            raise WorkerError(_death(exc)) from None
-        except TimeoutError:
-            raise WorkerError(_timed_out(self.limits)) from None
+        return await self._call(read_page, body, url, title)
 
     def shutdown(self) -> None:
         stop_pool(self._pool)
