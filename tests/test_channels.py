@@ -132,6 +132,27 @@ def test_a_retry_goes_only_to_the_apprise_services_that_failed(receiver, make_co
         second.close()
 
 
+def test_each_apprise_failure_keeps_its_own_reason_when_sends_overlap(make_config, monkeypatch):
+    """Two subscribers fail at once with different errors; each message's last_error names
+    its own (the later send's capture must not hear the earlier one's warning)."""
+    quick, slow = WebhookReceiver(delay=0.2), WebhookReceiver(delay=0.8)
+    try:
+        monkeypatch.setenv("APPRISE_QUICK", quick.url.replace("http://", "json://"))
+        monkeypatch.setenv("APPRISE_SLOW", slow.url.replace("http://", "json://"))
+        body = apprise_sub("quick", "APPRISE_QUICK") + apprise_sub("slow", "APPRISE_SLOW")
+        config = make_config([], body=body)
+        enqueue_notice(config, name="quick")
+        enqueue_notice(config, name="slow")
+        quick.fail_with, slow.fail_with = [500], [503]
+        assert deliver_all(config, Clock()) == 0
+        errors = {r["subscriber"]: r["last_error"] for r in rows(config, "SELECT * FROM outbox")}
+        assert "error=500" in errors["quick"] and "error=503" not in errors["quick"]
+        assert "error=503" in errors["slow"] and "error=500" not in errors["slow"]
+    finally:
+        quick.close()
+        slow.close()
+
+
 class TelegramApi:
     """Stands in for api.telegram.org at Apprise's own request layer (requests.post)."""
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -163,7 +164,7 @@ class AppriseSender:
             notifier = apprise.Apprise(asset=apprise.AppriseAsset(storage_mode="memory"))
             if not notifier.add(url):
                 raise DeliveryError(where, f"URL {number} cannot be parsed", retryable=False)
-            with apprise.LogCapture(level=logging.WARNING) as captured:
+            with _ThreadWarnings() as warned:
                 done = notifier.notify(
                     body=message["body"],
                     title=message["title"],
@@ -172,7 +173,7 @@ class AppriseSender:
             if done:
                 accepted.add(fingerprint(url))
             else:
-                failures.append(f"URL {number}: {_why(captured.getvalue())}")
+                failures.append(f"URL {number}: {_why(warned.lines)}")
         earlier = len(urls) - len(waiting)
         if not failures:
             before = f" ({earlier} had it from an earlier attempt)" if earlier else ""
@@ -183,8 +184,29 @@ class AppriseSender:
         )
 
 
-def _why(log: Any) -> str:
-    lines = [line.split(" - ", 2)[-1] for line in str(log).splitlines() if line.strip()]
+class _ThreadWarnings(logging.Handler):
+    """Apprise's warnings about this thread's send: Apprise says only yes or no, and logs why.
+    Its own LogCapture hears every thread, so the reason for one subscriber's failure could
+    be another's (sends for several subscribers run at once)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
+
+    def __enter__(self) -> _ThreadWarnings:
+        logging.getLogger("apprise").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("apprise").removeHandler(self)
+
+
+def _why(lines: list[str]) -> str:
     return answer_text("; ".join(lines[-3:])) or "the service did not accept the message"
 
 
