@@ -262,3 +262,38 @@ def test_webhook_alert_carries_the_explanation(receiver, make_config):
     [payload] = receiver.payloads()
     assert "decided from the headline alone" in payload["article"]["reasons"]
     assert json.dumps(payload["article"]["explanation"])
+
+
+def test_closing_the_email_channel_hangs_up_on_a_server_that_never_answers():
+    """A server that accepts the connection and says nothing would hold the daemon's exit
+    until the SMTP timeout (Python waits for the send thread); closing hangs up instead, and
+    the message stays unsent (the next start sends it)."""
+    import socket
+
+    from watcher.config import SmtpConfig
+    from watcher.deliver.email import EmailSender, EmailSettings
+    from watcher.errors import DeliveryError
+    from watcher.models import OutboxItem
+
+    silent = socket.create_server(("127.0.0.1", 0))  # the kernel accepts; nobody ever answers
+    sender = EmailSender(
+        SmtpConfig(host="127.0.0.1", port=silent.getsockname()[1], security="none")
+    )
+    now = datetime.now(UTC)
+    item = OutboxItem("msg_1", "analyst", "email", "notice", "s", b"body", "pending", 0, now, now)
+
+    async def scenario() -> str:
+        send = asyncio.ensure_future(sender.send(item, EmailSettings(type="email", to="a@b.org")))
+        while not any(c.sock is not None for c in sender._open):  # connected, awaiting the banner
+            await asyncio.sleep(0.01)
+        await sender.aclose()
+        with pytest.raises(DeliveryError) as failed:
+            await asyncio.wait_for(send, timeout=20)  # the SMTP timeout is 30 s
+        return str(failed.value)
+
+    try:
+        reason = asyncio.run(scenario())
+    finally:
+        silent.close()
+    assert "SMTPServerDisconnected" in reason and "timed out" not in reason
+    assert not sender._open

@@ -9,8 +9,11 @@ time budget: a hostile or stuck server costs one attempt, not the daemon's memor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
+import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from email.header import Header
@@ -98,13 +101,23 @@ class EmailSender:
     def __init__(self, smtp: SmtpConfig) -> None:
         self.smtp = smtp
         self._pool = ThreadPoolExecutor(SMTP_THREADS, thread_name_prefix="smtp")
+        self._open: set[_Conversation] = set()
+        self._lock = threading.Lock()
 
     async def send(self, item: OutboxItem, target: EmailSettings) -> str:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._send, item.body, target.to)
 
     async def aclose(self) -> None:
+        """Hang up on conversations still open: a server that stopped answering would hold
+        the process's exit (Python waits for the pool's threads) until the SMTP timeout.
+        Their messages were not marked sent, so the next start sends them, same Message-ID."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for conn in self._open:
+                if conn.sock is not None:
+                    with contextlib.suppress(OSError):
+                        conn.sock.shutdown(socket.SHUT_RDWR)
 
     def _send(self, body: bytes, recipient: str) -> str:
         smtp = self.smtp
@@ -113,6 +126,7 @@ class EmailSender:
             password = secret(smtp.password_env)
         except ConfigError as exc:
             raise DeliveryError(where, str(exc), retryable=True) from exc
+        conn: _Conversation | None = None
         try:
             conn = (
                 _TlsConversation(timeout=smtp.timeout, context=ssl.create_default_context())
@@ -120,6 +134,8 @@ class EmailSender:
                 else _Conversation(timeout=smtp.timeout)
             )
             conn.deadline = time.monotonic() + smtp.timeout
+            with self._lock:
+                self._open.add(conn)
             with conn:
                 conn.connect(smtp.host, smtp.port)
                 conn.ehlo()
@@ -142,6 +158,10 @@ class EmailSender:
         except (smtplib.SMTPException, OSError) as exc:
             text = answer_text(str(exc)) or "connection failed"
             raise DeliveryError(where, f"{type(exc).__name__}: {text}", retryable=True) from exc
+        finally:
+            if conn is not None:
+                with self._lock:
+                    self._open.discard(conn)
 
 
 def _expect(reply: tuple[int, bytes], step: str) -> None:
