@@ -116,6 +116,22 @@ def test_page_text_is_searchable_and_listed_with_its_lead(
     assert row["lead"].startswith("Russian President") and row["page"]["outcome"] == "read"
 
 
+def test_the_page_budget_outlives_a_restart(feed_server, receiver, make_config, executor):
+    """Budget 1 page an hour: the second run (a new process, as after a crash) finds it spent
+    by the first run's read, instead of starting with a full budget."""
+    feed_server.set("/a/1", body=page("treaty"), content_type=HTML)
+    feed_server.set("/a/2", body=page("treaty"), content_type=HTML)
+    url = title_only_feed(feed_server, [(TITLE_ONLY_TREATY, "/a/1")])
+    config = make_config([url], body=enrich_body(receiver, "budget = 1"))
+    poll(config, executor)
+    title_only_feed(feed_server, [(TITLE_ONLY_TREATY, "/a/1"), (AMBIGUOUS, "/a/2")])
+    poll(config, executor)  # poll_once builds its pipeline anew, like a restarted daemon
+    assert feed_server.hits("/a/2") == []
+    first, second = stored(config)
+    assert first["outcome"] == "read"
+    assert second["outcome"] == "skipped" and "page budget" in second["reason"]
+
+
 def test_redirects_off_the_allowed_networks_are_refused_and_the_feed_is_marked(
     feed_server, receiver, make_config, executor
 ):

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
@@ -72,6 +72,8 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self.enricher = Enricher(config, fetcher, workers)
+        window = timedelta(seconds=config.enrich.budget_window)
+        self.enricher.budget.restore(store.page_attempts_since(clock() - window))
         self._feedback_stamp = store.feedback_stamp()
         # Bounds the feeds between fetch and store (their bodies wait for a parse worker),
         # not just the open connections; the daemon and `poll` share it.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -76,6 +76,11 @@ class Budget:
         self.window = timedelta(seconds=window)
         self._taken: deque[datetime] = deque()
         self.refused = 0  # pages wanted but not read for lack of budget
+
+    def restore(self, taken: Iterable[datetime]) -> None:
+        """Count reads an earlier run made within the window, so a restart does not refill
+        the budget (oldest first)."""
+        self._taken.extend(taken)
 
     def take(self, wanted: int, now: datetime) -> int:
         while self._taken and now - self._taken[0] >= self.window:

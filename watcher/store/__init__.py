@@ -194,6 +194,9 @@ class Store:
     def page_marks(self) -> dict[int, dict[str, Any]]:
         return pages.feed_marks(self.db)
 
+    def page_attempts_since(self, since: datetime) -> list[datetime]:
+        return pages.attempts_since(self.db, since)
+
     # verdicts and feedback ---------------------------------------------------
     def save_verdicts(self, results: Sequence[tuple[int, Verdict]], now: datetime) -> None:
         with unwritable_as_store_error(), self.transaction():

@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from watcher.models import Article, Entry, PageOutcome, PageRead, Verdict
-from watcher.store.db import iso
+from watcher.store.db import from_iso, iso
 
 FETCHED = (PageOutcome.READ.value, PageOutcome.UNUSABLE.value)
 
@@ -66,6 +66,15 @@ def _save(
     if used and page is not None:
         db.execute("UPDATE articles SET page_text = ? WHERE id = ?", [page.text, article_id])
     return opening
+
+
+def attempts_since(db: sqlite_utils.Database, since: datetime) -> list[datetime]:
+    """When each page read the budget paid for (all but the skipped) happened, oldest first."""
+    rows = db.execute(
+        "SELECT at FROM article_pages WHERE outcome != ? AND at >= ? ORDER BY at",
+        [PageOutcome.SKIPPED.value, iso(since)],
+    )
+    return [at for (value,) in rows if (at := from_iso(value)) is not None]
 
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
