@@ -50,6 +50,10 @@ CASES = {
         "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\ndigest = '0 99 * * *'\n",
         "digest schedule '0 99 * * *' is not valid",
     ),
+    "bad max_age": (
+        "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\nmax_age = 'a while'\n",
+        "subscribers[0].max_age: invalid duration 'a while'",
+    ),
     "no channel": ("[[subscribers]]\nname = 'a'\n", "needs exactly one channel"),
     "two channels": (
         "[[subscribers]]\nname = 'a'\nemail = 'a@e.org'\nwebhook = 'https://h.example.org/'\n",

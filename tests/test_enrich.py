@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,8 +44,9 @@ def enrich_body(receiver, extra: str = "", deadline: str = "20s") -> str:
 
 def title_only_feed(server: FeedServer, items: list[tuple[str, str]], path: str = "/feed") -> str:
     """A feed whose items carry a headline and a link, and nothing else."""
+    published = datetime.now(UTC) - timedelta(hours=1)  # news, not a back catalogue
     entries = [
-        fx.Item(title=title, link=server.url(link), guid=f"g-{i}", published=fx.BASE_DATE)
+        fx.Item(title=title, link=server.url(link), guid=f"g-{i}", published=published)
         for i, (title, link) in enumerate(items)
     ]
     return server.set(path, body=fx.rss20(entries))

@@ -220,3 +220,41 @@ def test_smtp_server_down_keeps_the_message(make_config):
     row = rows(config, "SELECT status, attempts, last_error FROM outbox")[0]
     assert row["status"] == "pending" and row["attempts"] == 1
     assert "smtp 127.0.0.1:9" in row["last_error"]
+
+
+def test_a_new_feeds_back_catalogue_is_stored_but_not_sent(
+    feed_server, receiver, make_config, executor, caplog
+):
+    """A feed added with months of relevant articles alerts only on what was published within
+    the subscriber's max_age (3 days by default) of being found; the rest is kept."""
+    now = datetime.now().astimezone()
+    archive = [
+        fx.Item(
+            title="Duma ratifies the comprehensive strategic partnership treaty with Iran",
+            link="https://wire.example.org/ratified",
+            published=now - timedelta(days=40),
+        ),
+        fx.Item(
+            title="Iran's Majlis approves the 20-year strategic partnership treaty with Russia",
+            link="https://wire.example.org/majlis",
+            published=now - timedelta(days=35),
+        ),
+        fx.Item(
+            title="Russia–Iran strategic partnership treaty enters into force",
+            link="https://wire.example.org/in-force",
+            published=now - timedelta(hours=2),
+        ),
+    ]
+    url = feed_server.set("/f", body=fx.rss20(archive))
+    everything = webhook_sub(receiver, name="archive", extra='max_age = "off"')
+    config = make_config([url], body=webhook_sub(receiver) + everything)
+    with caplog.at_level("INFO", logger="watcher.notify"):
+        poll(config, executor)
+    sent = [(p["subscriber"], p["article"]["url"]) for p in receiver.payloads()]
+    assert sorted(sent) == sorted(
+        [("hook", "https://wire.example.org/in-force")]
+        + [("archive", item.link) for item in archive]
+    )
+    stored = rows(config, "SELECT url FROM articles WHERE relevant = 1")
+    assert len(stored) == 3
+    assert "2 relevant article(s) published more than max_age before" in caplog.text

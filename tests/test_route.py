@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -55,6 +55,11 @@ FILTERS = [
     ({"feeds": ["https://wire.example.org/rss"]}, {}, {}, True, "feed by URL"),
     ({"feeds": ["Paper"]}, {}, {}, False, "another feed"),
     ({"feeds": ["wire"]}, {}, {}, False, "feed names are exact"),
+    ({}, {"published": NOW - timedelta(days=2)}, {}, True, "published 2 days before found"),
+    ({}, {"published": NOW - timedelta(days=4)}, {}, False, "older than the default 3 days"),
+    ({"max_age": "12h"}, {"published": NOW - timedelta(hours=13)}, {}, False, "own limit"),
+    ({"max_age": "off"}, {"published": NOW - timedelta(days=900)}, {}, True, "no age limit"),
+    ({}, {"published": NOW + timedelta(days=30)}, {}, True, "dated in the future: not old"),
     (
         {"min_score": 0.6, "aspects": ["signing"], "languages": ["en"], "feeds": ["Wire"]},
         {},

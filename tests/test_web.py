@@ -405,6 +405,7 @@ def test_outbox_lists_dead_letters_and_retry_requeues(client, config):
 def test_subscribers_page_and_previews_rendered_as_sent(client, config):
     page = client.get("/subscribers").text
     assert "analyst" in page and "desk" in page and "chat" in page
+    assert "published at most 3 d before found" in page  # the default max_age
     analyst = client.get("/subscribers/analyst").text
     assert '<iframe sandbox src="/subscribers/analyst/alert.html"' in analyst
     frame = client.get("/subscribers/analyst/alert.html")

@@ -52,6 +52,13 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
+def parse_age_limit(value: Any) -> float:
+    """A duration, or 0 / "off" for no limit (→ 0.0)."""
+    if value in (0, "0", "off"):
+        return 0.0
+    return parse_duration(value)
+
+
 def parse_size(value: Any) -> int:
     """'10MB', '512KiB' or a number of bytes → bytes."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -113,6 +120,7 @@ def check_language(value: Any) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+AgeLimit = Annotated[float, BeforeValidator(parse_age_limit)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 HttpUrl = Annotated[str, BeforeValidator(check_http_url)]
 TimeZone = Annotated[str, BeforeValidator(check_timezone)]
@@ -275,6 +283,11 @@ class SubscriberConfig(Section):
         (), description="Only these languages, as ISO 639-1 codes (empty: all)."
     )
     feeds: tuple[str, ...] = Field((), description="Only these feed names or URLs (empty: all).")
+    max_age: AgeLimit = Field(
+        3 * 86400.0,
+        description="Only articles published at most this long before watcher found them "
+        '(a new feed\'s back catalogue is stored and searchable, not sent); "off": any age.',
+    )
     ops: bool = Field(False, description="Also receive feed health alerts.")
 
     @model_validator(mode="before")

@@ -40,6 +40,13 @@ class Notifier:
         disabled = self.store.disabled_subscribers()
         threshold = self.config.topic.threshold
         enqueued = 0
+        old_news = sum(1 for a, v in judged if v.relevant and self._too_old(a))
+        if old_news:
+            log.info(
+                "%d relevant article(s) published more than max_age before they were found "
+                "(a back catalogue?): stored, not sent to subscribers with that limit",
+                old_news,
+            )
         for article, verdict in judged:
             interested = route.interested(
                 self.config.subscribers, article, verdict, threshold, disabled
@@ -54,6 +61,10 @@ class Notifier:
                 message = self.renderer.alert(target.subscriber, article, verdict, story.id, now)
                 enqueued += self.store.enqueue(message, now)
         return enqueued
+
+    def _too_old(self, article: Article) -> bool:
+        limits = [s.max_age for s in self.config.subscribers if s.max_age]
+        return bool(limits) and route.stale(article, min(limits))
 
     def _story(self, article: Article, now: datetime) -> StoryRef:
         sig = stories.signature(article.title, article.text)

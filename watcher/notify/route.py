@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from watcher.config import SubscriberConfig
@@ -25,12 +26,20 @@ def wants(
         return False
     if subscriber.aspects and not set(subscriber.aspects) & set(verdict.aspects):
         return False
+    if subscriber.max_age and stale(article, subscriber.max_age):
+        return False
     language = article.language or verdict.language
     if subscriber.languages and language not in subscriber.languages:
         return False
     return not subscriber.feeds or bool(
         {article.feed_name, article.feed_url} & set(subscriber.feeds)
     )
+
+
+def stale(article: Article, max_age: float) -> bool:
+    """Published longer than `max_age` seconds before it was found: old news (a back
+    catalogue, a feed re-listing its archive), not something that just appeared."""
+    return article.first_seen - article.published > timedelta(seconds=max_age)
 
 
 def interested(
