@@ -138,6 +138,14 @@ def test_full_text_search(client):
     assert client.get('/?q="unbalanced AND (').status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/", "/matches.atom", "/matches.json"])
+@pytest.mark.parametrize("text", ['"', '""', '" "'])
+def test_search_of_only_quote_marks_finds_nothing_instead_of_failing(client, path, text):
+    reply = client.get(path, params={"q": text})
+    assert reply.status_code == 200, reply.text
+    assert "Iran's parliament ratifies" not in html.unescape(reply.text)
+
+
 def test_keyset_pagination_walks_every_row_once(config):
     from watcher.services.matches import find_matches, parse_filter
     from watcher.store import Store

@@ -116,8 +116,11 @@ def _conditions(
         where.append("(a.first_seen, a.id) < (?, ?)")
         params += [found[0], query.after]
     if query.text:
+        words = db.quote_fts(query.text)
+        if not words:  # nothing but quote marks: no word to look for (MATCH '' is an error)
+            return None, []
         where.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
-        params.append(db.quote_fts(query.text))
+        params.append(words)
     if query.aspect:
         where.append("EXISTS (SELECT 1 FROM json_each(a.aspects) WHERE value = ?)")
         params.append(query.aspect)
