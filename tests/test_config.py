@@ -97,6 +97,15 @@ CASES = {
         "[[subscribers]]\nname = 'a'\nemail = 'b@e.org'\n",
         "subscriber name 'a' is used twice",
     ),
+    "feed listed twice": (
+        "[[feeds]]\nurl = 'https://e.org/f'\n[[feeds]]\nname = 'b'\nurl = 'https://e.org/f'\n",
+        "feeds: feeds[1] and feeds[0] have the same url 'https://e.org/f'; remove one of them",
+    ),
+    "feed name used twice": (
+        "[[feeds]]\nname = 'Wire'\nurl = 'https://e.org/a'\n"
+        "[[feeds]]\nname = 'Wire'\nurl = 'https://e.org/b'\n",
+        "feeds: feeds[1] and feeds[0] are both named 'Wire'; give each feed its own name",
+    ),
 }
 
 

@@ -10,7 +10,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from watcher.errors import ConfigError, NotFoundError
 from watcher.netpolicy import IPNetwork, parse_networks
@@ -450,6 +458,30 @@ class Config(Section):
                 raise ValueError(f"subscriber name {sub.name!r} is used twice; names must differ")
             seen.add(sub.name)
         return self
+
+    @field_validator("feeds")
+    @classmethod
+    def _feeds_listed_once(cls, feeds: tuple[FeedConfig, ...]) -> tuple[FeedConfig, ...]:
+        # A second entry for a URL would be dropped silently, and two feeds of one name make
+        # `articles --feed NAME` and a subscriber's `feeds` filter ambiguous.
+        first_url: dict[str, int] = {}
+        first_name: dict[str, int] = {}
+        for index, feed in enumerate(feeds):
+            earlier = first_url.setdefault(feed.url, index)
+            if earlier != index:
+                raise ValueError(
+                    f"feeds[{index}] and feeds[{earlier}] have the same url {feed.url!r}; "
+                    "remove one of them"
+                )
+            if feed.name is None:
+                continue
+            earlier = first_name.setdefault(feed.name, index)
+            if earlier != index:
+                raise ValueError(
+                    f"feeds[{index}] and feeds[{earlier}] are both named {feed.name!r}; "
+                    "give each feed its own name"
+                )
+        return feeds
 
     @model_validator(mode="after")
     def _email_needs_smtp(self) -> Config:
