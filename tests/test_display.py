@@ -28,6 +28,8 @@ def test_duration(seconds, words):
         (NOW - timedelta(minutes=5), "5m ago", "due now"),
         (NOW + timedelta(minutes=14, seconds=50), "in 15m", "in 15m"),
         (NOW - timedelta(hours=2), "2h ago", "due now"),
+        (NOW + timedelta(seconds=56), "in 56s", "in 56s"),
+        (NOW + timedelta(milliseconds=300), "due now", "due now"),
     ],
 )
 def test_ago_and_due(moment, past, future):

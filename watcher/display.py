@@ -34,8 +34,10 @@ def ago(moment: datetime | None, now: datetime, *, never: str = "never") -> str:
     if moment is None:
         return never
     delta = (now - moment).total_seconds()
-    if abs(delta) < 60:
-        return "just now" if delta >= 0 else "due now"
+    if delta >= 0 and delta < 60:
+        return "just now"
+    if delta < 0 and delta > -60:
+        return _soon(-delta)
     words = duration(round(abs(delta) / 60) * 60)
     return f"{words} ago" if delta >= 0 else f"in {words}"
 
@@ -44,9 +46,16 @@ def due(moment: datetime | None, now: datetime, *, never: str = "not polled any 
     """When something scheduled happens: 'in 14m', or 'due now' once its time has come."""
     if moment is None:
         return never
-    if (moment - now).total_seconds() < 60:
-        return "due now"
-    return f"in {duration(round((moment - now).total_seconds() / 60) * 60)}"
+    wait = (moment - now).total_seconds()
+    if wait < 60:
+        return _soon(wait)
+    return f"in {duration(round(wait / 60) * 60)}"
+
+
+def _soon(wait: float) -> str:
+    # Under a minute away is not "due now": a poll run then finds nothing due (a user reads
+    # "due now" in `status`, runs `poll`, and nothing happens).
+    return "due now" if wait < 1 else f"in {duration(wait)}"
 
 
 def local_time(moment: datetime | None, zone: tzinfo | None = None) -> str:
