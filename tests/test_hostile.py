@@ -75,6 +75,15 @@ def test_an_entry_with_nothing_to_store_is_counted_as_skipped():
     assert parsed.skipped == ("an entry with no title, text or link",)
 
 
+def test_a_document_broken_before_its_first_entry_is_an_error_not_an_empty_feed():
+    whole = hostile.rss_with("")
+    broken = parse(whole[: whole.index(b"<item>") + 20])
+    assert broken.entries == () and broken.error
+    assert broken.error.startswith("not a readable feed (SAXParseException")
+    kept = parse(whole[: whole.index(b"</item>") + 7])  # cut after a whole entry: it is kept
+    assert kept.error is None and len(kept.entries) == 1 and kept.warning
+
+
 def test_an_entity_bomb_is_not_expanded():
     small = hostile.entity_bomb(entity_size=1000, references=2000)  # 2 MB if expanded
     parsed = parse(small)

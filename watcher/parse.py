@@ -145,6 +145,14 @@ def _parse_xml_feed(
     ttl = _minutes(channel.get("ttl"))
     if warning and problem_name in _BENIGN_BOZO:
         warning = None
+    if warning and not entries:
+        # Broken before its first whole entry (cut off, not well-formed): a broken feed, not
+        # an empty one, so it backs off and `status` and `feeds check` say why.
+        return ParsedFeed(
+            entries=(),
+            error=f"not a readable feed ({clip(scrub(warning), MAX_REASON)})",
+            format=version or "unknown",
+        )
     return ParsedFeed(
         entries=entries,
         title=_title(channel.get("title")) or None,
