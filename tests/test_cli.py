@@ -326,11 +326,18 @@ def test_articles_show_scores_verdicts_and_filter(polled):
     others = json.loads(run(polled.source, "articles", "--irrelevant", "--json").stdout)
     assert len(others) == 3 and all(a["relevant"] is False for a in others)
     assert json.loads(run(polled.source, "articles", "--language", "fa", "--json").stdout) == []
-    assert json.loads(run(polled.source, "articles", "--feed", "Elsewhere", "--json").stdout) == []
     assert (
         len(json.loads(run(polled.source, "articles", "--feed", "Local news", "--json").stdout))
         == 4
     )
+    by_url = run(polled.source, "articles", "--feed", polled.feeds[0].url, "--json")
+    assert len(json.loads(by_url.stdout)) == 4
+
+
+def test_articles_refuse_a_feed_that_is_not_known(polled):
+    done = run(polled.source, "articles", "--feed", "Elsewhere", "--json")
+    assert done.exit_code == 2 and done.stdout == ""
+    assert "no feed named 'Elsewhere' (known: Local news)" in one_error_line(done)
 
 
 def test_articles_refuse_unknown_aspect_and_language(polled):

@@ -478,7 +478,7 @@ def articles(
 ) -> None:
     """List stored articles, newest first, with their scores and verdicts."""
     from watcher.models import ArticleFilter
-    from watcher.services.articles import check_language, list_articles
+    from watcher.services.articles import check_feed, check_language, list_articles
     from watcher.services.database import open_store
 
     wanted = ArticleFilter(
@@ -494,6 +494,8 @@ def articles(
     if aspect:
         _check_aspect(config, aspect)
     with open_store(config, sync=False, readonly=True) as store:
+        if feed:
+            check_feed(store, feed)
         found = list_articles(store, wanted)
     if as_json:
         emit_json(found)

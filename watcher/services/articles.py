@@ -16,6 +16,15 @@ def list_articles(store: Store, wanted: ArticleFilter) -> list[ArticleSummary]:
     return store.list_articles(wanted)
 
 
+def check_feed(store: Store, name_or_url: str) -> None:
+    """InputError naming the known feeds when no stored feed has this name or URL (a typo
+    would otherwise list nothing, as if the feed had no articles)."""
+    found, names = store.feed_known(name_or_url)
+    if not found:
+        known = ", ".join(names) or "none yet"
+        raise InputError(f"no feed named {name_or_url!r} (known: {known}); see `watcher status`")
+
+
 def check_language(code: str) -> str:
     """An ISO 639-1 code such as 'en' or 'fa', lower-cased; InputError otherwise."""
     from watcher.config import check_language as check

@@ -161,6 +161,10 @@ class Store:
     def feed_status(self) -> list[dict[str, Any]]:
         return feeds.status_rows(self.db)
 
+    def feed_known(self, name_or_url: str) -> tuple[bool, list[str]]:
+        """Whether a stored feed has this name or URL, and every stored feed's name."""
+        return feeds.names_matching(self.db, name_or_url)
+
     # articles --------------------------------------------------------------
     def articles(self, ids: Sequence[int]) -> list[Article]:
         return articles.by_ids(self.db, ids)

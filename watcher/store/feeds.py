@@ -154,6 +154,16 @@ def prune_fetch_log(db: sqlite_utils.Database, before: datetime) -> int:
     return db.execute("DELETE FROM fetch_log WHERE id < ?", [first_kept[0]]).rowcount
 
 
+def names_matching(db: sqlite_utils.Database, name_or_url: str) -> tuple[bool, list[str]]:
+    """Whether a stored feed has this name or URL, and every stored feed's name."""
+    found = db.execute(
+        "SELECT 1 FROM feeds WHERE name = ? OR source_url = ? OR url = ? LIMIT 1",
+        [name_or_url] * 3,
+    ).fetchone()
+    names = [r[0] for r in db.execute("SELECT DISTINCT name FROM feeds ORDER BY name")]
+    return found is not None, names
+
+
 def status_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(
         db.query(
