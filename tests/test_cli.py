@@ -416,6 +416,10 @@ def test_outbox_shows_full_ids_and_retry_takes_a_unique_prefix(
     assert again.exit_code == 2 and "is not dead" in one_error_line(again)
 
 
+WHOLE = fx.rss20(fx.items(2))
+CUT_OFF = WHOLE[: WHOLE.index(b"<item>") + 30]  # broken before its first whole entry
+
+
 def test_feeds_check_shows_verdicts_and_fails_on_a_broken_feed(feed_server, make_config):
     good = feed_server.set("/good", body=fx.atom([RELEVANT, *fx.items(2, start=1)]))
     config = make_config([])
@@ -431,10 +435,16 @@ def test_feeds_check_shows_verdicts_and_fails_on_a_broken_feed(feed_server, make
     for body, status, words in (
         (b"<html><body>a web page</body></html>", 200, "HTML page"),
         (b"gone", 404, "404"),
+        (CUT_OFF, 200, "not a readable feed (SAXParseException"),
     ):
-        bad = feed_server.set(f"/bad{status}", body=body, status=status)
+        bad = feed_server.set(f"/bad{status}-{len(body)}", body=body, status=status)
         failed = run(config.source, "feeds", "check", bad)
-        assert failed.exit_code == 1 and words in failed.stdout
+        assert failed.exit_code == 1 and words in failed.stdout, failed.stdout
+    small = make_config([], max_body="1KB")
+    big = feed_server.set("/big", body=fx.rss20(fx.items(30)))
+    failed = run(small.source, "feeds", "check", big)
+    assert failed.exit_code == 1, failed.stdout
+    assert failed.stdout.startswith(f"{big} → error: feed body exceeds 1.0 KB")
     refused = run(config.source, "feeds", "check", "not-a-url")
     assert refused.exit_code == 2 and "invalid URL" in refused.stderr
 

@@ -330,9 +330,10 @@ def feeds_check(ctx: Context, url: str, limit: int, enrich: bool, as_json: bool)
     if as_json:
         emit_json({**_plain(report), "ok": report.ok})
     else:
-        status = f"HTTP {report.http_status}" if report.http_status else "no reply"
+        # No status when the reply was refused or never came; the message then says which.
+        status = f"HTTP {report.http_status}, " if report.http_status else ""
         detail = f": {report.message}" if report.message else ""
-        say(f"{report.url} → {status}, {report.outcome.value}{detail}")
+        say(f"{report.url} → {status}{report.outcome.value}{detail}")
         if report.ok:
             say(
                 f"{report.format}: {report.title or '(untitled)'}; {report.total_entries} "

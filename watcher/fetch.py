@@ -92,7 +92,9 @@ def _no_cookies() -> CookieJar:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1000:.1f} KB" if size >= 1000 else f"{size} bytes"  # not "0.0 MB"
 
 
 class Fetcher:
