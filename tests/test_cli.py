@@ -513,6 +513,29 @@ def test_init_writes_a_starter_config_that_works(tmp_path):
     assert again.exit_code == 2 and "already exists" in again.stderr
 
 
+def test_init_topic_copies_the_shipped_topic_and_seeds_to_edit(tmp_path):
+    from watcher.config import load_config, shipped
+
+    target = tmp_path / "site"
+    done = CliRunner().invoke(cli, ["init", str(target), "--topic"])
+    assert done.exit_code == 0, done.stderr
+    config = load_config(target / "watcher.toml")
+    assert config.topic_file == (target / "topic.toml").resolve()
+    assert config.seeds_dir == (target / "seeds").resolve()
+    assert config.topic_file.read_bytes() == shipped("topic.toml").read_bytes()
+    shipped_seeds = sorted(p.name for p in shipped("seeds").glob("*.txt"))
+    assert shipped_seeds and sorted(p.name for p in config.seeds_dir.glob("*.txt")) == shipped_seeds
+    judged = run(config.source, "classify", "--title", "Duma ratifies Iran treaty")
+    assert judged.exit_code == 0 and judged.stdout.startswith("relevant")
+    # an edited topic is never overwritten, not even with --force
+    config.topic_file.write_text("# mine\n", encoding="utf-8")
+    before = (target / "watcher.toml").read_text(encoding="utf-8")
+    again = CliRunner().invoke(cli, ["init", str(target), "--topic", "--force"])
+    assert again.exit_code == 2 and "topic.toml already exists" in again.stderr
+    assert config.topic_file.read_text(encoding="utf-8") == "# mine\n"
+    assert (target / "watcher.toml").read_text(encoding="utf-8") == before
+
+
 def test_init_in_the_current_folder_needs_no_config_option(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("WATCHER_CONFIG", raising=False)

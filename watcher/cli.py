@@ -169,15 +169,26 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     "directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path)
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing watcher.toml.")
-def init(directory: Path, force: bool) -> None:
+@click.option(
+    "--topic",
+    "with_topic",
+    is_flag=True,
+    help="Also copy the shipped topic file and seeds into DIRECTORY, to edit for another topic.",
+)
+def init(directory: Path, force: bool, with_topic: bool) -> None:
     """Write a commented starter config, DIRECTORY/watcher.toml, and say what to do next."""
-    from importlib.resources import files
+    from watcher.services.starter import copy_topic, starter_text
 
     target = directory / "watcher.toml"
     if target.exists() and not force:
         raise InputError(f"{target} already exists; edit it, or pass --force to overwrite it")
+    text = starter_text(with_topic)
     directory.mkdir(parents=True, exist_ok=True)
-    target.write_text(files("watcher").joinpath("starter.toml").read_text("utf-8"), "utf-8")
+    if with_topic:
+        topic, seeds = copy_topic(directory)
+        say(f"copied the shipped topic to {topic} and its seed articles to {seeds}/")
+        say(f"  edit both for your topic ({seeds}/README.md says what each file is)")
+    target.write_text(text, "utf-8")
     option = "" if target == Path("watcher.toml") else f" --config {target}"
     say(f"wrote {target}")
     say("next:")
