@@ -732,8 +732,8 @@ def test_daemon_logs_start_and_ready_refuses_a_twin_and_stops_on_sigterm(feed_se
         assert any("no subscriber is configured: alerts go nowhere" in line for line in started)
         assert re.search(r"ready in \d+\.\ds: 1 feeds, 0 subscribers", started[-1])
         # one summary line per tick, at info; no line per feed (that is debug)
-        polled = _read_until(daemon, "polled 1 feeds:")
-        assert "polled 1 feeds: 1 updated, 0 not modified, 0 failed; 5 new articles" in polled[-1]
+        polled = _read_until(daemon, "polled 1 feed:")
+        assert "polled 1 feed: 1 updated, 0 not modified, 0 failed; 5 new articles" in polled[-1]
         assert len(rows(config, "SELECT id FROM articles")) == 5
         twin = subprocess.run(
             [sys.executable, "-m", "watcher", "--config", str(config.source), "run"],

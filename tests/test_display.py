@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watcher.display import ago, due, duration, plain, table, width
+from watcher.display import ago, counted, due, duration, plain, table, width
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -35,6 +35,14 @@ def test_duration(seconds, words):
 def test_ago_and_due(moment, past, future):
     assert ago(moment, NOW) == past
     assert due(moment, NOW) == future
+
+
+def test_counted_says_one_feed_and_two_feeds():
+    assert [counted(n, "feed") for n in (0, 1, 2)] == ["0 feeds", "1 feed", "2 feeds"]
+    assert (
+        counted(1, "entry", "entries") == "1 entry"
+        and counted(3, "entry", "entries") == "3 entries"
+    )
 
 
 def test_table_aligns_wide_characters_and_keeps_one_row_per_line():

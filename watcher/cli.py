@@ -273,10 +273,12 @@ def poll(ctx: Context, everything: bool, as_json: bool) -> None:
             for r in ordered
         ],
     )
+    from watcher.display import counted
+
     say(
-        f"{summary['feeds_polled']} feeds polled: {summary['updated']} updated, "
+        f"{counted(summary['feeds_polled'], 'feed')} polled: {summary['updated']} updated, "
         f"{summary['not_modified']} not modified, {summary['failed']} failed; "
-        f"{summary['new_articles']} new articles"
+        f"{counted(summary['new_articles'], 'new article')}"
     )
 
 
@@ -698,9 +700,11 @@ def feedback(
         else:
             count = record_feedback(store, article, judgement == "relevant", utcnow())
             message = f"recorded: article {article} is {judgement}"
+    from watcher.display import counted
+
     say(
-        f"{message} ({count} judgements in all); the model learns from it at the next start "
-        "or poll, or run `watcher rescore`"
+        f"{message} ({counted(count, 'judgement')} in all); the model learns from it at the "
+        "next start or poll, or run `watcher rescore`"
     )
 
 
@@ -727,8 +731,11 @@ def rescore(ctx: Context, since: str | None, dry_run: bool, as_json: bool) -> No
             }
         )
         return
+    from watcher.display import counted
+
     verb = "would change" if dry_run else "changed"
-    say(f"{result.rescored} articles rescored; {len(changes)} {verb}:")
+    listed = ":" if changes else ""
+    say(f"{counted(result.rescored, 'article')} rescored; {len(changes)} {verb}{listed}")
     for c in changes:
         arrow = "now alerts" if c.now_relevant else "no longer alerts"
         before = "-" if c.before is None else f"{c.before:.3f}"

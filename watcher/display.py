@@ -29,6 +29,11 @@ def duration(seconds: float | None) -> str:
     return " ".join(parts)
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 feed', '2 feeds', '0 feeds'; `plural` when adding an s is wrong."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def ago(moment: datetime | None, now: datetime, *, never: str = "never") -> str:
     """'3m ago', 'in 2h', 'just now', or `never` when there is no moment."""
     if moment is None:

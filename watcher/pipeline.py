@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from watcher.config import Config
 from watcher.decide import after_parse, decide, read_fetch
+from watcher.display import counted
 from watcher.enrich.reader import Enricher
 from watcher.errors import StoreWriteError
 from watcher.fetch import Fetcher
@@ -252,9 +253,9 @@ class Pipeline:
                 log.info("feed=%s recovered from: %s", feed.name, parsed.warning)
             if parsed is not None and parsed.skipped:
                 log.info(
-                    "feed=%s skipped %d unreadable entries, first: %s",
+                    "feed=%s skipped %s, first: %s",
                     feed.name,
-                    len(parsed.skipped),
+                    counted(len(parsed.skipped), "unreadable entry", "unreadable entries"),
                     parsed.skipped[0],
                 )
         else:

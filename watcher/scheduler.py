@@ -17,6 +17,7 @@ from datetime import UTC
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from watcher.display import counted
 from watcher.errors import StoreWriteError
 from watcher.models import Outcome, PollReport
 from watcher.pipeline import Pipeline
@@ -94,12 +95,12 @@ class Daemon:
         count = Counter(r.outcome for r in reports)
         failed = len(reports) - count[Outcome.NEW_CONTENT] - count[Outcome.NOT_MODIFIED]
         log.info(
-            "polled %d feeds: %d updated, %d not modified, %d failed; %d new articles",
-            len(reports),
+            "polled %s: %d updated, %d not modified, %d failed; %s",
+            counted(len(reports), "feed"),
             count[Outcome.NEW_CONTENT],
             count[Outcome.NOT_MODIFIED],
             failed,
-            sum(r.new_articles for r in reports),
+            counted(sum(r.new_articles for r in reports), "new article"),
         )
 
     async def drain(self, *, stopping: bool = False) -> None:

@@ -24,6 +24,7 @@ from datetime import datetime
 from watcher.config import Config, SubscriberConfig
 from watcher.deliver.base import Sender
 from watcher.deliver.registry import mask, secret_values
+from watcher.display import counted
 from watcher.errors import DeliveryError, StoreWriteError
 from watcher.models import OutboxItem
 from watcher.store import Store
@@ -193,7 +194,7 @@ class Deliverer:
             log.error("subscriber %s disabled: %s", item.subscriber, reason)
         elif not exc.retryable or attempts >= limit:
             if exc.retryable:
-                reason = f"{reason} (gave up after {attempts} attempts)"
+                reason = f"{reason} (gave up after {counted(attempts, 'attempt')})"
             self._record(item, _Fate("dead", now, reason, exc.delivered_to))
             log.error("dead letter id=%s to=%s: %s", item.id, item.subscriber, reason)
         else:
