@@ -475,6 +475,22 @@ def test_digest_dry_run_and_preview_print_readable_text(polled, mail, tmp_path):
     assert mail.messages == []
 
 
+def test_preview_says_when_the_subscribers_filters_leave_the_article_out(polled, mail):
+    base = polled.source.read_text(encoding="utf-8")
+    found = json.loads(run(polled.source, "articles", "--json").stdout)
+    relevant = next(a["id"] for a in found if a["relevant"])
+    other = next(a["id"] for a in found if not a["relevant"])
+    polled.source.write_text(base + mail_body(mail, extra="min_score = 0.6"), encoding="utf-8")
+    old_news = run(polled.source, "preview", "analyst", str(relevant)).stdout
+    assert "(not sent to analyst: it was published more than max_age (3d) before" in old_news
+    low = run(polled.source, "preview", "analyst", str(other)).stdout.splitlines()[1]
+    assert re.fullmatch(r"\(not sent to analyst: its score 0\.\d\d is below 0\.60\)", low)
+    any_age = mail_body(mail, extra='min_score = 0.6\nmax_age = "off"')
+    polled.source.write_text(base + any_age, encoding="utf-8")
+    sent = run(polled.source, "preview", "analyst", str(relevant)).stdout
+    assert "not sent" not in sent and RELEVANT.title in sent
+
+
 def test_notify_test_sends_a_realistic_alert(receiver, make_config, monkeypatch):
     monkeypatch.setenv("WATCHER_TEST_SECRET", SECRET)
     config = make_config([], body=webhook_sub(receiver))

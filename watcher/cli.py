@@ -864,6 +864,8 @@ def preview(ctx: Context, subscriber: str, article: int | None, as_digest: bool,
         click.echo(shown.body.decode("utf-8", errors="replace"))
         return
     say(f"--- {shown.kind} for {shown.subscriber} ({shown.channel})")
+    if shown.left_out:
+        say(f"(not sent to {shown.subscriber}: {shown.left_out})")
     click.echo(shown.text)
 
 

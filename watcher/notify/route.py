@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Literal
 
 from watcher.config import SubscriberConfig
+from watcher.display import duration
 from watcher.models import Article, Verdict
 
 
@@ -21,19 +22,28 @@ def wants(
     subscriber: SubscriberConfig, article: Article, verdict: Verdict, threshold: float
 ) -> bool:
     """Whether the article passes the subscriber's filters (score, aspects, language, feed)."""
+    return left_out(subscriber, article, verdict, threshold) is None
+
+
+def left_out(
+    subscriber: SubscriberConfig, article: Article, verdict: Verdict, threshold: float
+) -> str | None:
+    """Which of the subscriber's filters keeps the article from them, in words; None: none."""
     floor = subscriber.min_score if subscriber.min_score is not None else threshold
     if verdict.score < floor:
-        return False
+        return f"its score {verdict.score:.2f} is below {floor:.2f}"
     if subscriber.aspects and not set(subscriber.aspects) & set(verdict.aspects):
-        return False
+        return f"it has none of the aspects {', '.join(subscriber.aspects)}"
     if subscriber.max_age and stale(article, subscriber.max_age):
-        return False
+        age = duration(subscriber.max_age)
+        return f"it was published more than max_age ({age}) before it was found"
     language = article.language or verdict.language
     if subscriber.languages and language not in subscriber.languages:
-        return False
-    return not subscriber.feeds or bool(
-        {article.feed_name, article.feed_url} & set(subscriber.feeds)
-    )
+        wanted = ", ".join(subscriber.languages)
+        return f"its language {language or 'unknown'} is not one of {wanted}"
+    if subscriber.feeds and not {article.feed_name, article.feed_url} & set(subscriber.feeds):
+        return f"its feed {article.feed_name} is not in their feeds"
+    return None
 
 
 def stale(article: Article, max_age: float) -> bool:

@@ -5,7 +5,7 @@ turns the bytes into text a person can check."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -32,6 +32,7 @@ class Preview:
     subject: str
     body: bytes  # exactly what would be sent
     text: str  # the same, readable: the plain-text part of an email, indented JSON otherwise
+    left_out: str | None = None  # why the subscriber's filters would not send it, if so
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +130,17 @@ def preview_alert(
 ) -> Preview:
     """The alert SUBSCRIBER would get for the article (default: the newest relevant one, or
     the sample article when none is stored), judged by the current model."""
+    from watcher.notify.route import left_out
+
     target = config.subscriber(subscriber)
-    article = _chosen_article(store, article_id) or sample_article(config, now)
+    stored = _chosen_article(store, article_id)
+    article = stored or sample_article(config, now)
     verdict = model.classify(article.title, article.text, article.language)
     message = renderer_for(config).alert(target, article, verdict, 0, now)
-    return _preview(message)
+    if stored is None:
+        return _preview(message)
+    why = left_out(target, article, verdict, config.topic.threshold)
+    return replace(_preview(message), left_out=why)
 
 
 def preview_digest(config: Config, store: Store, subscriber: str, now: datetime) -> Preview:
