@@ -132,6 +132,21 @@ def shown(channel: str, body: bytes) -> tuple[str, str]:
     return "json", json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def test_an_alert_quotes_no_line_it_shows_anyway():
+    feed_item = article(5, "Duma ratifies the treaty with Iran", "Wire")
+    sentences = [feed_item.title, feed_item.text, "The Federation Council votes next week."]
+    verdict = replace(VERDICT, explanation={**VERDICT.explanation, "topic_sentences": sentences})
+    note = alert_note("Russia–Iran treaty", "reader", feed_item, verdict, 3, NOW, zone=ZONE)
+    email_channel = next(c for c in CHANNELS if c.type == "email")
+    body = email_channel.render(note, parse_settings(TARGETS["email"]), TEMPLATES)
+    _, text = shown("email", body)
+    plain, html = text.split("--- text/html ---")
+    assert plain.count(feed_item.title) == 2  # the subject and the heading, not a quote
+    assert plain.count(feed_item.text) == 1 and html.count(feed_item.text) == 1
+    assert "> The Federation Council votes next week." in plain
+    assert html.count("<blockquote>") == 1
+
+
 @pytest.mark.parametrize("kind", ["alert", "digest", "notice"])
 @pytest.mark.parametrize("channel", [c.type for c in CHANNELS])
 def test_wire_output_matches_the_golden_file(channel, kind):

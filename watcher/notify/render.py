@@ -162,6 +162,18 @@ class AlertNote(Note):
     def kind(self) -> str:
         return "alert"
 
+    @property
+    def quotes(self) -> tuple[str, ...]:
+        """The sentences that name the topic, less those the alert shows anyway (the headline;
+        a feed summary that is one such sentence), so that no line is read twice."""
+        shown = self.article.lead or self.article.summary
+        sentences = self.explanation.get("topic_sentences")
+        return tuple(
+            s
+            for s in (sentences if isinstance(sentences, list | tuple) else ())
+            if isinstance(s, str) and s.strip() not in ("", self.article.title) and s not in shown
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class DigestStory:
