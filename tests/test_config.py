@@ -136,9 +136,15 @@ def test_old_channel_keys_still_work(tmp_path):
     assert slack.type == "slack"
 
 
-def test_missing_config_file_says_how_to_fix(tmp_path):
-    with pytest.raises(ConfigError, match="config file not found; pass --config FILE"):
+def test_missing_config_file_says_how_to_fix(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match=r"nope\.toml: config file not found; pass --config FILE"):
         load_config(tmp_path / "nope.toml")
+    monkeypatch.chdir(tmp_path)  # no --config and no WATCHER_CONFIG: say where it looked
+    with pytest.raises(ConfigError) as info:
+        load_config(None, env={})
+    assert str(info.value).startswith(
+        "no config file here (watcher.toml or config/watcher.toml); pass --config FILE"
+    )
 
 
 def test_watcher_config_env_is_used(tmp_path):

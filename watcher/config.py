@@ -558,9 +558,11 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
     try:
         raw = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
+        what = f"{chosen}: config file not found"
+        if path is None and not environ.get(CONFIG_ENV):  # neither default is here
+            what = f"no config file here ({' or '.join(str(p) for p in DEFAULT_CONFIGS)})"
         raise ConfigError(
-            f"{chosen}: config file not found; pass --config FILE, set {CONFIG_ENV}, "
-            "or write one with `watcher init`"
+            f"{what}; pass --config FILE, set {CONFIG_ENV}, or write one with `watcher init`"
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{chosen}: TOML syntax error: {exc}; fix the file") from exc
