@@ -187,7 +187,8 @@ def init(directory: Path, force: bool, with_topic: bool) -> None:
     if with_topic:
         topic, seeds = copy_topic(directory)
         say(f"copied the shipped topic to {topic} and its seed articles to {seeds}/")
-        say(f"  edit both for your topic ({seeds}/README.md says what each file is)")
+        say(f"  for another topic: edit {topic.name}, replace the seed articles (seeds/*.txt)")
+        say("  and delete or rewrite the labelled examples (seeds/*.jsonl)")
     target.write_text(text, "utf-8")
     option = "" if target == Path("watcher.toml") else f" --config {target}"
     say(f"wrote {target}")
