@@ -154,6 +154,35 @@ def test_digest_dry_run_prints_and_marks_nothing(feed_server, make_config, execu
     assert rows(config, "SELECT * FROM outbox") == []
 
 
+def test_digest_command_sends_unless_a_daemon_runs_then_leaves_it_queued(
+    feed_server, make_config, executor, receiver
+):
+    from click.testing import CliRunner
+
+    from watcher.cli import cli
+    from watcher.store import DaemonLock
+
+    url = feed_server.set("/f", body=fx.rss20([TREATY]))
+    desk = webhook_sub(receiver, name="desk", extra='mode = "digest"')
+    config = make_config([url], body=desk + webhook_sub(receiver, name="now"))
+    command = ["--config", str(config.source), "digest"]
+    poll(config, executor)
+    alone = CliRunner().invoke(cli, command)
+    assert alone.exit_code == 0 and "1 message sent" in alone.stdout, alone.output
+    assert [p["type"] for p in receiver.payloads()].count("digest") == 1
+    feed_server.set("/f", body=fx.rss20([TREATY, OTHER]))
+    poll(config, executor)
+    with DaemonLock(config.database):  # a daemon runs: it sends, or both might send one row
+        beside = CliRunner().invoke(cli, command)
+    assert beside.exit_code == 0 and "the running daemon sends it" in beside.stdout
+    queued = rows(config, "SELECT status FROM outbox WHERE kind = 'digest' ORDER BY created_at")
+    assert [r["status"] for r in queued] == ["sent", "pending"]
+    assert [p["type"] for p in receiver.payloads()].count("digest") == 1
+    immediate = CliRunner().invoke(cli, [*command, "--subscriber", "now"])
+    assert immediate.exit_code == 2
+    assert "now gets immediate alerts, not digests" in immediate.stderr
+
+
 def test_ops_subscribers_hear_of_failing_and_recovered_feeds(
     feed_server, receiver, make_config, executor
 ):

@@ -816,12 +816,15 @@ def outbox_retry(ctx: Context, message_id: str | None, all_dead: bool) -> None:
 def digest(ctx: Context, name: str | None, dry_run: bool) -> None:
     """Build digests now (outside their schedule) and send them, or print with --dry-run."""
     import asyncio
+    from contextlib import nullcontext
 
-    from watcher.services.database import open_store
+    from watcher.display import counted
+    from watcher.services.database import open_store, unless_daemon
     from watcher.services.messages import readable, run_digests, send_queued
 
     config = ctx.config
-    with open_store(config, sync=False) as store:
+    sending = nullcontext(False) if dry_run else unless_daemon(config)
+    with sending as may_send, open_store(config, sync=False) as store:
         runs = run_digests(config, store, name, utcnow(), dry_run=dry_run)
         for done in runs:
             if done.message is None:
@@ -830,8 +833,11 @@ def digest(ctx: Context, name: str | None, dry_run: bool) -> None:
                 say(f"--- digest for {done.subscriber} ({done.message.channel})")
                 click.echo(readable(done.message))
         if not dry_run and any(r.message for r in runs):
+            if not may_send:
+                say("queued; the running daemon sends it at its next tick")
+                return
             sent = asyncio.run(send_queued(config, store, utcnow()))
-            say(f"{sent} message(s) sent; anything that failed stays queued")
+            say(f"{counted(sent, 'message')} sent; anything that failed stays queued")
 
 
 @cli.command()

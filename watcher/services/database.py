@@ -37,6 +37,26 @@ def _import_sqlite_utils_lean() -> None:
 
 
 @contextmanager
+def unless_daemon(config: Config) -> Iterator[bool]:
+    """True, holding the daemon's lock, when no daemon runs on the database, so that this
+    process may send queued messages itself; False when one runs: it sends them (two
+    senders reading the same due rows could send one message twice)."""
+    from watcher.errors import StoreLockedError
+    from watcher.store import DaemonLock
+
+    lock = DaemonLock(config.database)
+    try:
+        lock.acquire()
+    except StoreLockedError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+@contextmanager
 def open_store(config: Config, *, sync: bool = True, readonly: bool = False) -> Iterator[Store]:
     """The configured database; `sync` first brings its feed list in line with the config,
     `readonly` writes nothing at all (works on a read-only copy and beside a running daemon)."""

@@ -164,6 +164,11 @@ def run_digests(
 
     if subscriber is not None:
         chosen = [config.subscriber(subscriber)]
+        if chosen[0].mode != "digest":
+            raise InputError(
+                f"{subscriber} gets immediate alerts, not digests (mode = "
+                f'"{chosen[0].mode}"); see `watcher preview {subscriber}`'
+            )
     else:
         chosen = [s for s in config.subscribers if s.mode == "digest"]
     if not chosen:
@@ -175,7 +180,8 @@ def run_digests(
 
 
 async def send_queued(config: Config, store: Store, now: datetime) -> int:
-    """Send every due message in the outbox once; what fails stays queued for the daemon."""
+    """Send every due message in the outbox once; what fails stays queued for the daemon.
+    Only where no daemon runs (`database.unless_daemon`): nothing claims a row being sent."""
     from watcher.app import open_channels
     from watcher.deliver.worker import Deliverer
 
