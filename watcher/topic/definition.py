@@ -6,7 +6,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from watcher.errors import ConfigError
 from watcher.topic.labelled import load_records
@@ -20,6 +27,22 @@ class TermGroup(_Strict):
     name: str
     label: str = ""
     terms: tuple[str, ...] = Field(min_length=1)
+
+
+class Lookalike(TermGroup):
+    """Another party that makes the same words mean a different instrument. `instead_of`
+    names the topic's party it stands in for (North Korea for Iran), when there is one."""
+
+    instead_of: str = ""
+
+
+class Predecessor(_Strict):
+    """An earlier instrument between the same parties (an older treaty it replaces): the
+    marks that name it (its year, its title) and the words that say the new one replaces it."""
+
+    name: str = "the earlier instrument"
+    terms: tuple[str, ...] = ()
+    replaced_by: tuple[str, ...] = ()
 
 
 class Instrument(_Strict):
@@ -45,7 +68,8 @@ class TopicFile(_Strict):
     attributes: Terms = Terms()
     events: Terms = Terms()
     aspects: tuple[TermGroup, ...] = ()
-    lookalikes: tuple[TermGroup, ...] = ()
+    lookalikes: tuple[Lookalike, ...] = ()
+    predecessor: Predecessor = Predecessor()
     distractors: Terms = Terms()
     other_kinds: Terms = Terms()
 
@@ -56,6 +80,17 @@ class TopicFile(_Strict):
         if len(names) != len(set(names)):
             raise ValueError("aspect names must be unique")
         return value
+
+    @model_validator(mode="after")
+    def _lookalikes_stand_in_for_parties(self) -> TopicFile:
+        parties = {p.name for p in self.parties}
+        for group in self.lookalikes:
+            if group.instead_of and group.instead_of not in parties:
+                raise ValueError(
+                    f"lookalike {group.name!r}: instead_of {group.instead_of!r} is not a party"
+                    f" (one of {', '.join(sorted(parties))})"
+                )
+        return self
 
 
 @dataclass(frozen=True)

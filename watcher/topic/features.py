@@ -8,16 +8,19 @@ in the title and the lead, and how much of the article those sentences make up.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from watcher.topic.definition import TopicFile
-from watcher.topic.terms import TermIndex
+from watcher.topic.terms import Hit, TermIndex, gap, with_elisions
 from watcher.topic.text import fold, sentences
 
 MAX_SENTENCES = 40
 LEAD = 3
 OTHER_KIND_STRENGTH = 0.25
+# Where a sentence's clauses part: a semicolon, a colon, a dash or a bar between spaces.
+_CLAUSE_BREAK = re.compile(r"[;:]| [—–|-] |—")
 
 FEATURES = (
     "parties",
@@ -46,10 +49,24 @@ class Matchers:
     parties: tuple[str, ...]
     lookalikes: tuple[str, ...]
     aspects: tuple[str, ...]
+    # For each look-alike, the party it stands in for (None: either); the predecessor, an
+    # earlier instrument between the same parties, is the last look-alike when defined.
+    stand_ins: tuple[int | None, ...] = ()
+    predecessor: int | None = None
 
     @classmethod
     def build(cls, topic: TopicFile) -> Matchers:
-        lists: dict[str, tuple[str, ...]] = {
+        party_names = [p.name for p in topic.parties]
+        lookalikes = [g.name for g in topic.lookalikes]
+        stand_ins = [
+            party_names.index(g.instead_of) if g.instead_of else None for g in topic.lookalikes
+        ]
+        predecessor = None
+        if topic.predecessor.terms:
+            predecessor = len(lookalikes)
+            lookalikes.append(topic.predecessor.name)
+            stand_ins.append(None)
+        lists: dict[str, tuple[str, ...] | list[str]] = {
             "strong": topic.instrument.strong,
             "weak": topic.instrument.weak,
             "anchor": topic.anchors.terms,
@@ -58,16 +75,21 @@ class Matchers:
             "event": topic.events.terms,
             "distractor": topic.distractors.terms,
             "other_kind": topic.other_kinds.terms,
+            "successor": topic.predecessor.replaced_by,
         }
-        lists |= {f"party:{i}": p.terms for i, p in enumerate(topic.parties)}
+        lists |= {f"party:{i}": with_elisions(p.terms) for i, p in enumerate(topic.parties)}
         lists |= {f"lookalike:{i}": g.terms for i, g in enumerate(topic.lookalikes)}
+        if predecessor is not None:
+            lists[f"lookalike:{predecessor}"] = topic.predecessor.terms
         return cls(
             index=TermIndex(lists),
             # Aspects are only looked for in relevant articles: most articles never pay for them.
             aspect_index=TermIndex({a.name: a.terms for a in topic.aspects}),
-            parties=tuple(p.name for p in topic.parties),
-            lookalikes=tuple(g.name for g in topic.lookalikes),
+            parties=tuple(party_names),
+            lookalikes=tuple(lookalikes),
             aspects=tuple(a.name for a in topic.aspects),
+            stand_ins=tuple(stand_ins),
+            predecessor=predecessor,
         )
 
 
@@ -106,6 +128,7 @@ class Unit:
     lookalikes: tuple[list[str], ...]
     distractors: list[str]
     other_kinds: list[str]
+    successors: list[str]
 
 
 def _unit(text: str, m: Matchers) -> Unit:
@@ -124,6 +147,7 @@ def _unit(text: str, m: Matchers) -> Unit:
         lookalikes=tuple(found.get(f"lookalike:{i}", []) for i in range(len(m.lookalikes))),
         distractors=found.get("distractor", []),
         other_kinds=found.get("other_kind", []),
+        successors=found.get("successor", []),
     )
 
 
@@ -139,19 +163,32 @@ def _naming(unit: Unit) -> float:
     return 0.5 if unit.weak or kinds or unit.attributes else 0.0
 
 
-def _strength(unit: Unit, naming: float, all_parties_in_doc: bool) -> float:
+@dataclass(frozen=True)
+class _Document:
+    all_parties: bool  # every party is named somewhere in the article
+    lookalikes: bool  # some look-alike is named somewhere in the article
+
+
+def _strength(unit: Unit, naming: float, doc: _Document, m: Matchers) -> float:
     """How strongly one sentence speaks of the instrument between the parties (0 to 1)."""
-    if not naming:
+    if not naming or _names_predecessor(unit, m):
         return 0.0
     if naming < 1.0 and unit.events:
         naming = 0.75  # "Russia, Iran sign deal": a stage in an instrument's life
     present = sum(1 for p in unit.parties if p)
     if present == len(unit.parties):
-        return naming
+        # "Russia's treaty with North Korea worries Iran": both parties, but the instrument is
+        # the look-alike's.
+        return 0.0 if _taken_by_lookalike(unit, m) else naming
+    if not present and unit.anchors and doc.all_parties and not doc.lookalikes:
+        # "... an early result of the comprehensive strategic partnership treaty between the
+        # two states": the instrument by its name, the parties named elsewhere in an article
+        # where no look-alike appears.
+        return 0.5
     if present and naming == 1.0 and not any(unit.lookalikes):
         # One party with the instrument and another party's name: that other party's
         # instrument ("Russia's treaty with North Korea").
-        if all_parties_in_doc:
+        if doc.all_parties:
             return 0.75 if unit.anchors else 0.5
         if unit.attributes:
             # A headline cut before the partner ("Duma ratifies 20-year partnership treaty
@@ -163,6 +200,54 @@ def _strength(unit: Unit, naming: float, all_parties_in_doc: bool) -> float:
             # instrument by its name, at a stage of its life, and no other country named.
             return 0.5
     return 0.0
+
+
+def _names_predecessor(unit: Unit, m: Matchers) -> bool:
+    """The sentence names the earlier instrument between the same parties ("the 2001
+    treaty … extended") and neither this one's own name or attributes nor a word saying this
+    one replaces it."""
+    if m.predecessor is None or not unit.lookalikes[m.predecessor]:
+        return False
+    return not (unit.anchors or unit.attributes or unit.successors)
+
+
+def _taken_by_lookalike(unit: Unit, m: Matchers) -> bool:
+    """Every mention of the instrument lies nearer a look-alike partner than the party that
+    partner stands in for (or, for a look-alike standing in for no party in particular, than
+    either party): the sentence speaks of the look-alike's instrument."""
+    if not any(found for j, found in enumerate(unit.lookalikes) if j != m.predecessor):
+        return False
+    # Where the words lie is only needed here, and rarely: it is looked up again.
+    located = m.index.locate(unit.folded)
+    none: list[Hit] = []
+    parties = [located[f"party:{i}"] for i in range(len(m.parties))]
+    partners = [
+        (located[f"lookalike:{j}"], m.stand_ins[j])
+        for j in range(len(m.lookalikes))
+        if j != m.predecessor and f"lookalike:{j}" in located
+    ]
+    mentions = located.get("strong", none) + located.get("weak", none) + located.get("anchor", none)
+    if not mentions:
+        return False
+    for mention in mentions:
+        gaps = [min(gap(mention, hit) for hit in hits) for hits in parties]
+        if not any(
+            min(gap(mention, hit) for hit in hits)
+            < (min(gaps) if stand_in is None else gaps[stand_in])
+            for hits, stand_in in partners
+        ):
+            return False
+    # "Moscow's treaty with Pyongyang obliges …; the document Russia and Iran signed has no such
+    # clause": a clause of its own naming the parties without the look-alike is about them.
+    clauses = _CLAUSE_BREAK.split(unit.text)
+    return len(clauses) == 1 or not any(_parties_alone(clause, m) for clause in clauses)
+
+
+def _parties_alone(clause: str, m: Matchers) -> bool:
+    found = m.index.find(fold(clause))
+    return all(found.get(f"party:{i}") for i in range(len(m.parties))) and not any(
+        found.get(f"lookalike:{j}") for j in range(len(m.lookalikes))
+    )
 
 
 def _other_kind(unit: Unit, naming: float) -> bool:
@@ -185,9 +270,12 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
     head = _unit(title, m) if title else None
     units = ([head] if head else []) + [_unit(s, m) for s in body]
     counts = [sum(len(u.parties[i]) for u in units) for i in range(len(m.parties))]
-    all_parties = all(counts)
+    doc = _Document(
+        all_parties=all(counts),
+        lookalikes=any(found for u in units for found in u.lookalikes),
+    )
     namings = [_naming(u) for u in units]
-    strengths = [_strength(u, n, all_parties) for u, n in zip(units, namings, strict=True)]
+    strengths = [_strength(u, n, doc, m) for u, n in zip(units, namings, strict=True)]
     others = [
         bool(s) and _other_kind(u, n) for u, n, s in zip(units, namings, strengths, strict=True)
     ]
@@ -213,6 +301,8 @@ def extract(title: str, text: str, m: Matchers) -> tuple[dict[str, float], Evide
                 evidence.topic_sentences.append(unit.text[:300])
         if unit.strong or unit.weak or unit.anchors or unit.qualifiers or unit.attributes:
             for j, found in enumerate(unit.lookalikes):
+                if j == m.predecessor and not _names_predecessor(unit, m):
+                    continue  # "it will replace the 2001 treaty": the new one, contrasted
                 if found:
                     evidence.lookalikes.setdefault(m.lookalikes[j], Counter()).update(found)
                     if strength < 1.0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from watcher.topic.text import UNSPACED, fold
@@ -64,6 +64,42 @@ def _trie_regex(words: Iterable[str]) -> str:
     return emit(trie)
 
 
+# One match: the words matched, and where they start and end in the folded text. A plain
+# tuple: scoring an article makes many of them.
+Hit = tuple[str, int, int]
+
+
+def gap(a: Hit, b: Hit) -> int:
+    """Characters between two matches; 0 when they touch or overlap."""
+    return max(0, b[1] - a[2], a[1] - b[2])
+
+
+# French, Italian and Catalan elide an article or preposition before a vowel (l'Iran,
+# d'Iran, dell'Iran); a URL slug drops the apostrophe and glues them: "liran", "diran".
+_ELIDED = ("l", "d", "dell", "all", "dall", "nell", "sull", "coll")
+_LATIN_VOWEL_START = re.compile(r"[aeiouy][a-z]{3,}$")
+
+
+def with_elisions(terms: Iterable[str]) -> list[str]:
+    """The terms, plus their glued elided forms as whole words ("iran" → "liran=",
+    "diran=", …). Only the shortest single-word stems in Latin script that begin with a vowel
+    and have four letters or more: not a longer form of another stem ("iranin", whose glued
+    form is Turkish for "the lira's"), nor a whole-word term ("eron="), which is one because a
+    longer spelling would collide with other words, as a glued one would."""
+    result = list(terms)
+    stems = {
+        key
+        for term in result
+        if not term.endswith("=")
+        and " " not in (key := fold(term).strip())
+        and _LATIN_VOWEL_START.match(key)
+    }
+    for stem in sorted(stems):
+        if not any(stem.startswith(other) for other in stems if other != stem):
+            result.extend(f"{prefix}{stem}=" for prefix in _ELIDED)
+    return result
+
+
 @dataclass(frozen=True)
 class _Term:
     label: str  # the term as the topic file spells it
@@ -112,19 +148,33 @@ class TermIndex:
         """Matches in text that went through `fold`: category → the words that matched, whole
         (a stem's match reads "ratified", not "ratif"), repeats kept."""
         found: defaultdict[str, list[str]] = defaultdict(list)
+        for term, surface, _, _ in self._matches(folded):
+            for category in term.categories:
+                found[category].append(surface)
+        return found
+
+    def locate(self, folded: str) -> dict[str, list[Hit]]:
+        """`find`, with where in `folded` each match lies (slower: only where it matters)."""
+        found: defaultdict[str, list[Hit]] = defaultdict(list)
+        for term, surface, start, end in self._matches(folded):
+            for category in term.categories:
+                found[category].append((surface, start, end))
+        return found
+
+    def _matches(self, folded: str) -> Iterator[tuple[_Term, str, int, int]]:
         for pattern, worded in ((self._worded, True), (self._anywhere, False)):
             if pattern is None:
                 continue
             for match in pattern.finditer(folded):
                 term = self._identify(match.group(0).strip())
                 if term is not None:
-                    surface = term.label
+                    start, end = match.span()
                     if worded:
                         # The rest of the last word: the match ends inside it or before a space.
-                        surface = folded[match.start() + 1 : folded.find(" ", match.end() - 1)]
-                    for category in term.categories:
-                        found[category].append(surface)
-        return found
+                        start, end = start + 1, folded.find(" ", end - 1)
+                        yield term, folded[start:end], start, end
+                    else:
+                        yield term, term.label, start, end
 
     def _identify(self, matched: str) -> _Term | None:
         term = self._terms.get(matched) or self._phrase(matched)

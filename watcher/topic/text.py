@@ -63,9 +63,12 @@ _NON_WORD = re.compile(r"[\W_]+")
 _STOPS = ".!?؟।"
 _WIDE_STOPS = "。！？"
 _SENTENCE_END = re.compile(f"[{_STOPS}{_WIDE_STOPS}\n]")
-# Scripts written without spaces between words (Chinese, Japanese; not Korean, which spaces
-# its words): their terms match anywhere, and two characters count as one word.
-UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese;
+# not Korean, which spaces its words): their terms match anywhere, and two characters count as
+# one word.
+UNSPACED = re.compile(
+    r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]"
+)
 
 # Page furniture that scraped articles carry: not the article's words.
 _NOISE_LINE = re.compile(
