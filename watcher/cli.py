@@ -799,6 +799,7 @@ def _outbox_json(item: Any) -> dict[str, Any]:
 def outbox_retry(ctx: Context, message_id: str | None, all_dead: bool) -> None:
     """Re-queue a dead message (by id, or the first characters of it), or all of them; they
     keep their ids."""
+    from watcher.display import counted
     from watcher.services.database import open_store
     from watcher.services.outbox import retry
 
@@ -806,7 +807,7 @@ def outbox_retry(ctx: Context, message_id: str | None, all_dead: bool) -> None:
         raise click.UsageError("give a message id or --all-dead (one of them)")
     with open_store(ctx.config, sync=False) as store:
         count = retry(store, None if all_dead else message_id, utcnow())
-    say(f"re-queued {count} message(s); the daemon sends them on its next tick")
+    say(f"re-queued {counted(count, 'message')}; the daemon sends them on its next tick")
 
 
 @cli.command()

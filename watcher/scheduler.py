@@ -112,7 +112,7 @@ class Daemon:
                 if feed_id not in self.pipeline.polling:
                     task.cancel()
         if self._inflight:
-            log.info("waiting for %d in-flight polls to finish", len(self._inflight))
+            log.info("waiting for %s to finish", counted(len(self._inflight), "in-flight poll"))
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)
 
     async def run(self, stop: asyncio.Event) -> None:
