@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -120,6 +121,17 @@ def test_config_error_names_file_key_and_fix(tmp_path, case):
     assert message.startswith(f"{path}: ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_an_unknown_key_names_the_example_file_that_lists_every_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[storage]\npaht = 'x.db'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    named = re.search(r"\((\S+) lists every key\)", str(info.value))
+    assert named, info.value
+    example = Path(named.group(1))
+    assert example.is_file() and "[storage]" in example.read_text(encoding="utf-8")
 
 
 def test_old_channel_keys_still_work(tmp_path):

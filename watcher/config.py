@@ -491,7 +491,7 @@ class Config(Section):
             if sub.channel.type == "email":
                 raise ValueError(
                     f"subscriber {sub.name!r} is sent email but there is no [smtp] section; "
-                    "add one with the mail server's host (see config/example.toml)"
+                    f"add one with the mail server's host (see {_example()})"
                 )
         return self
 
@@ -520,13 +520,23 @@ class Config(Section):
 
 
 def shipped(name: str) -> Path:
-    """The default topic ("topic.toml") or seeds ("seeds") shipped inside the package. In a
-    source checkout they are read from config/ and seeds/, their editable source."""
+    """The default topic ("topic.toml"), seeds ("seeds") or the documented example config
+    ("example.toml") shipped inside the package. In a source checkout they are read from
+    config/ and seeds/, their editable source."""
     package = Path(__file__).resolve().parent
     installed = package / "defaults" / name
     if installed.exists():
         return installed
-    return package.parent / ("config/topic.toml" if name == "topic.toml" else name)
+    return package.parent / (name if name == "seeds" else f"config/{name}")
+
+
+def _example() -> str:
+    """Where the example config that documents every key is, as a config error names it."""
+    path = shipped("example.toml")
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -542,9 +552,9 @@ def _location(loc: tuple[int | str, ...]) -> str:
 def _describe(error: dict[str, Any]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key; remove it or fix its spelling (config/example.toml lists every key)"
+        return f"unknown key; remove it or fix its spelling ({_example()} lists every key)"
     if kind == "missing":
-        return "required key is missing; add it (see config/example.toml)"
+        return f"required key is missing; add it (see {_example()})"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
