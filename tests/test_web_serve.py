@@ -46,6 +46,16 @@ def test_hash_password_prints_a_hash_the_console_accepts(tmp_path):
     assert check_password("pw one", stored) and not check_password("pw two", stored)
 
 
+def test_hash_password_reads_one_piped_line_and_refuses_none():
+    from watcher.web.security import check_password
+
+    done = CliRunner().invoke(cli, ["serve", "--hash-password"], input="from a script\n")
+    assert done.exit_code == 0, done.output
+    assert check_password("from a script", done.stdout.strip())
+    empty = CliRunner().invoke(cli, ["serve", "--hash-password"], input="")
+    assert empty.exit_code == 2 and "no password on standard input" in empty.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

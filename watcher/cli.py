@@ -911,7 +911,13 @@ def serve(click_ctx: click.Context, listen: str | None, hash_password: bool) -> 
     from watcher.web.security import hash_password as make_hash
 
     if hash_password:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+        stdin = sys.stdin
+        if stdin.isatty():
+            password = click.prompt("password", hide_input=True, confirmation_prompt=True, err=True)
+        else:  # piped by a script or a secrets tool: one line, no confirmation to type
+            password = stdin.readline().rstrip("\r\n")
+            if not password:
+                raise InputError("no password on standard input; pipe one line, or use a terminal")
         click.echo(make_hash(password))
         return
     ctx: Context = click_ctx.obj
