@@ -92,9 +92,15 @@ def test_page_noise_does_not_change_the_verdict(model):
     assert abs(model.classify(title, noisy).score - clean) < 0.05
 
 
-def test_topic_is_configuration_not_code(tmp_path):
-    """Swapping the topic file and the seeds gives a watcher for another topic."""
+@pytest.mark.parametrize("kept", [False, True], ids=["new seeds", "old labelled files kept"])
+def test_topic_is_configuration_not_code(tmp_path, caplog, kept):
+    """Swapping the topic file and the seeds gives a watcher for another topic, even when
+    the shipped labelled examples (of the old topic) are left beside the new seeds: they are
+    left out with a warning instead of teaching that anything is relevant (or overflowing)."""
     (tmp_path / "seeds").mkdir()
+    if kept:
+        for labelled in (REPO / "seeds").glob("*.jsonl"):
+            shutil.copy(labelled, tmp_path / "seeds" / labelled.name)
     (tmp_path / "seeds" / "a.txt").write_text(
         "EU and Mercosur sign trade agreement\nThe European Union and the Mercosur bloc signed "
         "their long-negotiated free trade agreement in Montevideo, cutting tariffs on cars and beef.",
@@ -125,7 +131,10 @@ def test_topic_is_configuration_not_code(tmp_path):
     )
     config_path = tmp_path / "watcher.toml"
     config_path.write_text('[topic]\npath = "topic.toml"\nseeds = "seeds"\n', encoding="utf-8")
-    model = build_model(load_config(config_path))
+    with caplog.at_level("WARNING", logger="watcher.topic"):
+        model = build_model(load_config(config_path))
+    assert ("labelled for another topic?" in caplog.text) is kept
+    assert not model.classify("Local bakery wins award", "").relevant
     yes = model.classify(
         "Mercosur and EU finalise trade agreement",
         "Brussels and the Mercosur countries agreed the final text of the EU-Mercosur trade agreement. Farmers protested over beef quotas.",

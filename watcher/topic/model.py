@@ -13,6 +13,7 @@ bounded effect that the explanation shows.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from watcher.topic.explain import SAME_STORY_SIMILARITY, FeedbackEffect, explain
 from watcher.topic.features import FEATURES, Evidence, Matchers, aspects, extract
 from watcher.topic.language import detect
 from watcher.topic.similarity import Exemplars, Vectorizer
+
+log = logging.getLogger("watcher.topic")
 
 PRIOR = {
     "parties": 1.0,
@@ -44,6 +47,7 @@ PRIOR = {
 }
 PRIOR_BIAS = -4.0
 RIDGE = 2.0
+MAX_STEP = 4.0  # largest change of one weight per Newton step
 # An article's headline alone is a training example too, worth half the article.
 TITLE_ONLY_WEIGHT = 0.5
 # Feedback: only articles at least this similar to a judged one feel it, and by at most
@@ -66,15 +70,18 @@ def _fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray) -> np.n
     beta = prior.copy()
     penalty = np.full(len(prior), RIDGE)
     penalty[0] = 0.0
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+    for _ in range(100):
+        p = 0.5 * (1.0 + np.tanh(0.5 * (x @ beta)))  # the logistic function, never overflowing
         gradient = x.T @ (w * (p - y)) + penalty * (beta - prior)
         hessian = (x.T * (w * p * (1 - p))) @ x + np.diag(penalty + 1e-6)
         step = np.linalg.solve(hessian, gradient)
+        largest = float(np.max(np.abs(step)))
+        if largest > MAX_STEP:  # damped: labels that fit the features badly cannot blow it up
+            step *= MAX_STEP / largest
         beta -= step
-        if np.max(np.abs(step)) < 1e-6:
+        if largest < 1e-6:
             break
-    return beta
+    return beta if np.all(np.isfinite(beta)) else prior.copy()
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,7 @@ class RelevanceModel:
                 )
                 rows = headlines if evidence.title_only else articles
                 rows.append((vector, example.label, example.weight))
+        _warn_if_foreign([*articles, *headlines], topic.topic.name)
         digest = hashlib.sha256(
             repr((topic.model_dump(), documents, [e.label for e in feedback])).encode()
         ).hexdigest()[:12]
@@ -181,7 +189,7 @@ class RelevanceModel:
         }
         effect = self._feedback(evidence)
         logit = weights.bias + sum(contributions.values()) + (effect.logit if effect else 0.0)
-        score = 1.0 / (1.0 + math.exp(-logit))
+        score = 0.5 * (1.0 + math.tanh(0.5 * logit))  # the logistic function, never overflowing
         relevant = score >= self.threshold
         if effect is not None and effect.similarity >= SAME_STORY_SIMILARITY:
             # The judged article itself, or a copy of it: the user's word decides.
@@ -228,7 +236,24 @@ def _bounded(text: str, limit: int) -> str:
     return text
 
 
+def _warn_if_foreign(rows: list[tuple[list[float], int, float]], topic: str) -> None:
+    relevant = [vector for vector, label, _ in rows if label == 1]
+    blank = sum(1 for vector in relevant if not any(vector))
+    if relevant and blank > len(relevant) / 2:
+        log.warning(
+            "%d of %d relevant examples (seed articles and seeds/*.jsonl) name nothing the "
+            "topic %r knows, so they are left out: labelled for another topic? Rewrite or "
+            "delete those files",
+            blank,
+            len(relevant),
+            topic,
+        )
+
+
 def _fitted(rows: list[tuple[list[float], int, float]], prior: Weights) -> Weights:
+    # A relevant example in which the topic finds nothing can only teach "anything is
+    # relevant" (its features are all zero, so it moves the bias alone).
+    rows = [row for row in rows if row[1] == 0 or any(row[0])]
     labels = {label for _, label, _ in rows}
     if labels != {0, 1}:
         return prior
