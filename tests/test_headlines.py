@@ -3,6 +3,8 @@ and `watcher eval` on good and bad record files."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -92,7 +94,8 @@ def _eval(tmp_path: Path, content: bytes) -> tuple[int, str]:
             "records.jsonl:2: not UTF-8",
         ),
         (b'{"title": "a", "label": 2}\n', "records.jsonl:1: label must be 1, 0 or null"),
-        (b'["a", 1]\n', "records.jsonl:1: a record needs"),
+        (b'["a", 1]\n', "records.jsonl:1: a record is a JSON object with title, text and label"),
+        (b'{"title": "a", "text": ""}\n', 'records.jsonl:1: no label; add "label": 1, 0 or null'),
     ],
 )
 def test_eval_on_bad_files_exits_2_naming_the_line(tmp_path, content, expected):
@@ -106,3 +109,15 @@ def test_eval_reports_non_english_recall_and_hard_negatives(tmp_path):
     code, output = _eval(tmp_path, HELDOUT.read_bytes())
     assert code == 0, output
     assert "non-English recall" in output and "hard negatives flagged" in output
+
+
+def test_eval_reads_language_as_lang_and_counts_no_group_as_no_hard_negative(tmp_path):
+    records = [
+        {"title": "Local bakery wins award", "text": "", "label": 0, "language": "fr"},
+        {"title": "Stock market closes higher", "text": "", "label": 0},
+    ]
+    content = "".join(json.dumps(r) + "\n" for r in records).encode()
+    code, output = _eval(tmp_path, content)
+    assert code == 0, output
+    assert "hard negatives flagged" not in output  # no record says it is one
+    assert re.search(r"^fr\s+1\s+1\s+1\.00$", output, re.M)  # the `language` field is read

@@ -87,8 +87,9 @@ def judged_by(model: Judge) -> Callable[[str, str], tuple[bool, float]]:
 
 
 def is_hard_negative(record: Record) -> bool:
-    """A negative that looks like the topic: every negative group but the easy ones."""
-    return record.label == 0 and "easy" not in record.group.lower()
+    """A negative that looks like the topic: every named negative group but the easy ones
+    (a record without a group is not counted either way)."""
+    return record.label == 0 and record.group != "-" and "easy" not in record.group.lower()
 
 
 def _rounded(value: float | None) -> float | None:

@@ -1,5 +1,5 @@
-"""Labelled records (JSON lines: id, title, text, label 1/0/null, group, lang): one reader for
-the model's training data and for `watcher eval`."""
+"""Labelled records (JSON lines: id, title, text, label 1/0/null, group, lang or language):
+one reader for the model's training data and for `watcher eval`."""
 
 from __future__ import annotations
 
@@ -30,10 +30,13 @@ def read_records(lines: Iterable[str], source: str) -> list[Record]:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{source}:{number}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict) or "label" not in raw:
+        if not isinstance(raw, dict):
             raise ConfigError(
-                f"{source}:{number}: a record needs title, text and label (1, 0 or null)"
+                f"{source}:{number}: a record is a JSON object with title, text and label, "
+                'e.g. {"title": "…", "text": "", "label": 1}'
             )
+        if "label" not in raw:
+            raise ConfigError(f'{source}:{number}: no label; add "label": 1, 0 or null')
         label = raw["label"]
         if label not in (0, 1, None):
             raise ConfigError(f"{source}:{number}: label must be 1, 0 or null, not {label!r}")
@@ -44,7 +47,7 @@ def read_records(lines: Iterable[str], source: str) -> list[Record]:
                 text=str(raw.get("text") or ""),
                 label=label,
                 group=str(raw.get("group") or "-"),
-                lang=str(raw.get("lang") or "-"),
+                lang=str(raw.get("lang") or raw.get("language") or "-"),
             )
         )
     return records
