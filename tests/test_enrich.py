@@ -238,6 +238,10 @@ def test_status_and_feeds_check_show_the_pages(feed_server, receiver, make_confi
     (feed,) = status["feeds"]
     assert feed["pages"]["pages_refused"] == 1
     assert "169.254.169.254 is a link-local address" in feed["pages"]["page_refusal"]
+    table = runner.invoke(cli, ["--config", str(config.source), "status"]).output
+    assert "1 read, 0 failed, 1 refused (why: below)" in table
+    [why] = [line for line in table.splitlines() if line.startswith("pages refused for ")]
+    assert "169.254.169.254 is a link-local address" in why  # once, under the table
 
     done = runner.invoke(cli, ["--config", str(config.source), "feeds", "check", url, "--enrich"])
     assert done.exit_code == 0, done.output

@@ -446,6 +446,12 @@ def status(ctx: Context, as_json: bool) -> None:
     )
     if not report.feeds:
         say("no feeds in the database yet: run `watcher poll` or `watcher run`")
+    refusals: dict[str, list[str]] = {}
+    for f in report.feeds:
+        if f.pages and f.pages["pages_refused"]:
+            refusals.setdefault(str(f.pages["page_refusal"]), []).append(f.name)
+    for reason, names in refusals.items():  # once each, not on every row of the table
+        say(f"pages refused for {', '.join(names)}: {reason}")
     say(
         f"articles: {report.articles}; outbox: {report.queue_depth} queued, "
         f"{report.dead_letters} dead, {report.sent} sent"
@@ -465,7 +471,7 @@ def _pages(mark: dict[str, Any] | None) -> str:
         return ""
     text = f"{mark['pages_read']} read, {mark['pages_failed']} failed"
     if mark["pages_refused"]:
-        text += f", {mark['pages_refused']} refused ({mark['page_refusal']})"
+        text += f", {mark['pages_refused']} refused (why: below)"
     return text
 
 
