@@ -83,3 +83,14 @@ def test_edits_before_and_after_indexing_keep_the_index_true(store):
     assert _found(store, "fees") == {"Port fees cut"}
     assert _found(store, "tariffs") == set()
     _consistent(store)
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_a_blank_search_lists_everything_like_no_search(store, blank):
+    from watcher.models import ArticleFilter
+
+    items = [fx.Item(f"Story {n}", f"https://news.example.org/{n}", str(n)) for n in range(3)]
+    _store_entries(store, items)
+    everything = {a.title for a in store.list_articles(ArticleFilter())}
+    assert everything == {item.title for item in items}
+    assert {a.title for a in store.list_articles(ArticleFilter(search=blank))} == everything

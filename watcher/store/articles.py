@@ -183,7 +183,7 @@ def listing(db: sqlite_utils.Database, wanted: ArticleFilter) -> list[ArticleSum
     """Newest first. The search text is taken as plain words (FTS syntax is quoted away)."""
     where: list[str] = []
     params: list[Any] = []
-    if wanted.search:
+    if wanted.search and wanted.search.strip():  # only spaces: no search, as with none
         query = db.quote_fts(wanted.search)
         if not query:
             return []
