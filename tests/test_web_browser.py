@@ -130,12 +130,25 @@ def _shot(driver: object, name: str) -> None:
 
 
 def _after_click(driver: object, button: object) -> None:
-    """Click a submit button and wait for the page it posts to (a click does not wait)."""
-    from selenium.webdriver.support import expected_conditions
+    """Click a submit button and wait for the page it posts to (a click does not wait):
+    the button's document is gone, and the new one has loaded."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def left(_driver: object) -> bool:
+        try:
+            button.is_enabled()  # type: ignore[attr-defined]
+        except WebDriverException:  # stale, or Chromium's "does not belong to the document"
+            return True
+        return False
+
+    def loaded(current: object) -> bool:
+        state = current.execute_script("return document.readyState")  # type: ignore[attr-defined]
+        return bool(state == "complete")
+
     button.click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 30).until(left)
+    WebDriverWait(driver, 30).until(loaded)
 
 
 def _rows(driver: object) -> list[str]:
